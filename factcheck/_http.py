@@ -1,0 +1,168 @@
+"""The one HTTP layer: a polite requests session, retries with backoff, a size cap, rate limits.
+
+Both the story fetcher and the literature clients go through `get()`, so timeouts, Retry-After,
+backoff with jitter and the streamed size cap behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import requests
+
+from . import __version__
+from .config import Settings
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What a finished request gave us: status, headers (lowercased keys) and the body bytes."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    elapsed: float
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class TransportError(Exception):
+    """The request could not be completed (after retries); `status` is None for network errors."""
+
+    def __init__(self, message: str, url: str, status: int | None = None,
+                 response: Response | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.response = response
+
+
+class TooLarge(TransportError):
+    pass
+
+
+class RateLimiter:
+    """A token-spacing limiter shared by all threads of a run: at most `rate` starts per second."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+def user_agent(settings: Settings) -> str:
+    return f"factcheck/{__version__} (+https://github.com/factcheck; mailto:{settings.mailto})"
+
+
+def make_session(settings: Settings) -> requests.Session:
+    """A pooled session with the tool's User-Agent and a redirect limit."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent(settings)
+    session.max_redirects = settings.max_redirects
+    adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _retry_after(value: str | None, cap: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, min(seconds, cap))
+
+
+def _read_capped(resp: requests.Response, max_bytes: int | None, url: str) -> bytes:
+    declared = resp.headers.get("content-length")
+    if max_bytes is not None and declared and declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(f"response is {int(declared):,} bytes, over the {max_bytes:,}-byte cap",
+                       url, resp.status_code)
+    chunks, total = [], 0
+    for chunk in resp.iter_content(chunk_size=65536):
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise TooLarge(f"response passed the {max_bytes:,}-byte cap; aborted", url,
+                           resp.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def get(session: requests.Session, url: str, settings: Settings, *,
+        params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None, limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep) -> Response:
+    """GET `url`, retrying 429/5xx and connection errors with backoff; honour Retry-After.
+
+    Returns the final Response whatever its status when it is not retryable (the caller decides
+    what a 404 means), or after the last retry of a retryable status.
+
+    Raises:
+        TransportError: the connection failed or timed out on every attempt.
+        TooLarge: the body passed `max_bytes` (streamed; never silently truncated).
+    """
+    attempts = settings.retries + 1
+    last_error: Exception | None = None
+    for attempt in range(attempts):
+        if limiter is not None:
+            limiter.wait()
+        started = time.monotonic()
+        try:
+            with session.get(url, params=params, headers=headers, timeout=settings.timeout,
+                             stream=True, allow_redirects=True) as resp:
+                content = _read_capped(resp, max_bytes, url)
+                result = Response(
+                    url=url, final_url=resp.url, status=resp.status_code,
+                    headers={k.lower(): v for k, v in resp.headers.items()},
+                    content=content, elapsed=time.monotonic() - started)
+        except TooLarge:
+            raise
+        except requests.TooManyRedirects as exc:
+            raise TransportError(f"too many redirects (more than {settings.max_redirects})",
+                                 url) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last_error = exc
+            logger.info("request failed (attempt %s/%s): %s: %s", attempt + 1, attempts, url, exc)
+            if attempt + 1 < attempts:
+                sleep(settings.backoff * 2 ** attempt * (1 + random.random() / 2))
+            continue
+        if result.status not in RETRY_STATUSES or attempt + 1 == attempts:
+            return result
+        wait = _retry_after(result.headers.get("retry-after"), settings.max_retry_after)
+        if wait is None:
+            wait = settings.backoff * 2 ** attempt * (1 + random.random() / 2)
+        logger.info("status %s, retrying in %.2fs: %s", result.status, wait, url)
+        sleep(wait)
+    kind = "timed out" if isinstance(last_error, requests.Timeout) else "could not connect"
+    raise TransportError(f"{kind} after {attempts} attempts: {last_error}", url)

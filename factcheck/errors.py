@@ -1,0 +1,120 @@
+"""The exception hierarchy. Stages raise these; the CLI turns them into one line and an exit status.
+
+```
+FactcheckError                 exit 2 unless stated
+  ConfigError                  bad or missing setting (names the key and the file)
+  RuleError                    invalid rule file (file, line, rule id)
+  InputError                   the source given cannot be read (missing file, empty stdin)
+  FetchError                   network failure or non-2xx for a story (url, status)
+    NotHtmlError               the response is a PDF, an image or other non-HTML content
+    TooLargeError              the response passed the size cap
+  ExtractionError              no main text, or text shorter than min_article_chars
+  CitationNotFound             the story cites nothing we can resolve
+  ResolveError                 (service, query)
+    PaperNotFound              every client answered, none matched
+    NoAbstract                 the paper was found but no service has its abstract
+    UpstreamError              429/5xx/timeout/malformed answer after retries   exit 3
+  DeliveryError                sending email failed after retries               exit 3
+```
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+EXIT_UPSTREAM = 3
+
+
+class FactcheckError(Exception):
+    """Root of every error factcheck raises on purpose."""
+
+    exit_status = EXIT_BAD_INPUT
+    stage = "check"
+
+
+class ConfigError(FactcheckError):
+    stage = "config"
+
+    def __init__(self, message: str, key: str | None = None, path: str | None = None):
+        super().__init__(message)
+        self.key = key
+        self.path = path
+
+
+class RuleError(FactcheckError):
+    stage = "rules"
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None,
+                 rule_id: str | None = None):
+        where = ":".join(str(p) for p in (path, line) if p is not None)
+        full = f"{where}: {message}" if where else message
+        if rule_id:
+            full += f" (rule {rule_id})"
+        super().__init__(full)
+        self.path = path
+        self.line = line
+        self.rule_id = rule_id
+
+
+class InputError(FactcheckError):
+    stage = "input"
+
+
+class FetchError(FactcheckError):
+    stage = "fetch"
+
+    def __init__(self, message: str, url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class NotHtmlError(FetchError):
+    def __init__(self, message: str, url: str | None = None, status: int | None = None,
+                 content_type: str | None = None):
+        super().__init__(message, url, status)
+        self.content_type = content_type
+
+
+class TooLargeError(FetchError):
+    pass
+
+
+class ExtractionError(FactcheckError):
+    stage = "article"
+
+
+class CitationNotFound(FactcheckError):
+    stage = "citations"
+
+
+class ResolveError(FactcheckError):
+    stage = "sources"
+
+    def __init__(self, message: str, service: str | None = None, query: str | None = None):
+        super().__init__(message)
+        self.service = service
+        self.query = query
+
+
+class PaperNotFound(ResolveError):
+    pass
+
+
+class NoAbstract(ResolveError):
+    pass
+
+
+class UpstreamError(ResolveError):
+    exit_status = EXIT_UPSTREAM
+
+    def __init__(self, message: str, service: str | None = None, query: str | None = None,
+                 status: int | None = None):
+        super().__init__(message, service, query)
+        self.status = status
+
+
+class DeliveryError(FactcheckError):
+    stage = "deliver"
+    exit_status = EXIT_UPSTREAM
