@@ -1,0 +1,282 @@
+"""The command line: thin click commands that parse options, call the library and print.
+
+Errors are converted here, at the boundary: a FactcheckError becomes one line on stderr and the
+exit status DESIGN.md gives (2 bad input, 3 upstream failure); `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import EXIT_FINDINGS, FactcheckError
+
+logger = logging.getLogger(__name__)
+
+_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+
+
+def _setup_logging(verbose: int) -> None:
+    from rich.console import Console
+    from rich.logging import RichHandler
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]",
+                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
+
+
+def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command shares: --config, --offline, -v, --debug."""
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                  help="A TOML file of settings that override the defaults.")
+    @click.option("--offline", is_flag=True, help="Use only the cache and local files.")
+    @click.option("-v", "--verbose", count=True, help="-v for progress, -vv for debugging logs.")
+    @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, config_file: str | None, offline: bool, verbose: int, debug: bool,
+                **kwargs: Any) -> Any:
+        _setup_logging(verbose)
+        try:
+            from .config import load_settings
+            settings = load_settings(config_file, offline=offline)
+            return fn(*args, settings=settings, **kwargs)
+        except FactcheckError as exc:
+            if debug:
+                raise
+            click.echo(f"factcheck: error: {exc}", err=True)
+            sys.exit(exc.exit_status)
+        except KeyboardInterrupt:
+            click.echo("factcheck: interrupted", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"report written to {path}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="factcheck")
+def main() -> None:
+    """factcheck: compare a health news story with the abstract of the paper it cites."""
+
+
+@main.command()
+@click.argument("source")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]), default=None,
+              help="Report format (default: text to the terminal; with --output, from its suffix).")
+@click.option("-o", "--output", help="Write the report to this file; the summary still prints.")
+@click.option("--paper", help="The paper's DOI, PMID or PMCID, when the story does not link it.")
+@click.option("--paper-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the paper from a saved PubMed/Europe PMC/Crossref/OpenAlex response.")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high"]), default=None,
+              help="Exit 1 when a finding at or above this severity is found.")
+@common_options
+def check(source: str, fmt: str | None, output: str | None, paper: str | None,
+          paper_file: Path | None, fail_on: str | None, settings: Any) -> None:
+    """Check one story (URL, .html/.txt file, or - for stdin) against the paper it cites.
+
+    Example: factcheck check https://example.org/news/ldn-fibromyalgia --format html -o reports/ldn.html
+    """
+    from .pipeline import build_context
+    from .pipeline import check as run_check
+    from .report import render, render_text
+    ctx = build_context(settings)
+    report = run_check(source, ctx, paper=paper, paper_file=paper_file)
+    if output:
+        chosen = fmt or {".html": "html", ".htm": "html", ".json": "json", ".md": "md"}.get(
+            Path(output).suffix.lower(), "text")
+        _write(render(report, chosen), output)
+        if chosen != "text":
+            click.echo(render_text(report), nl=False)
+    else:
+        click.echo(render(report, fmt or "text"), nl=False)
+    if fail_on and any(_SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[fail_on]
+                       for f in report.findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("source")
+@common_options
+def extract(source: str, settings: Any) -> None:
+    """Print the story's text, paragraphs, links and citations as JSON.
+
+    Example: factcheck extract corpora/cases/statin-number/story.html
+    """
+    from .citations import find_citations
+    from .pipeline import build_context, read_article
+    from .serialize import to_data
+    ctx = build_context(settings)
+    article = read_article(source, ctx)
+    data = to_data(article)
+    data["citations"] = to_data(find_citations(article, ctx.rules))
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("file")
+@click.option("--origin", type=click.Choice(["article", "abstract"]), default="article",
+              help="Whether the text is a story or an abstract.")
+@common_options
+def claims(file: str, origin: str, settings: Any) -> None:
+    """Print the claims in a text or HTML file (or - for stdin) as JSON lines.
+
+    Example: factcheck claims story.txt --origin article
+    """
+    from .pipeline import build_context, read_article
+    from .serialize import claim_to_json
+    ctx = build_context(settings)
+    sections: tuple[tuple[int, int, str], ...] = ()
+    if file != "-" and Path(file).suffix.lower() in {".html", ".htm"}:
+        article = read_article(file, ctx)
+        text = article.text
+        sections = tuple((p.start, p.end, p.role) for p in article.paragraphs)
+    else:
+        from .errors import InputError
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    for claim in ctx.analyzer.claims(text, origin, sections):
+        click.echo(json.dumps(claim_to_json(claim), ensure_ascii=False))
+
+
+@main.command()
+@click.argument("query")
+@common_options
+def resolve(query: str, settings: Any) -> None:
+    """Find a paper by DOI, PMID, PMCID or reference text and print it as JSON (exit 2 if none).
+
+    Example: factcheck resolve 10.1007/s40263-025-01183-7
+    """
+    from .pipeline import build_context
+    from .resolve import resolve_query
+    from .serialize import to_data
+    ctx = build_context(settings)
+    paper = resolve_query(query, settings, session=ctx.session, cache=ctx.cache)
+    data = to_data(paper)
+    data["abstract"] = paper.abstract
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]), default="html")
+@click.option("-o", "--output", help="Write the rendered report here instead of stdout.")
+@common_options
+def report(result: Path, fmt: str, output: str | None, settings: Any) -> None:
+    """Render a saved JSON report (from check --format json) as HTML, Markdown or text.
+
+    Example: factcheck report reports/ldn.json --format html -o reports/ldn.html
+    """
+    from .errors import InputError
+    from .report import render
+    from .serialize import report_from_data
+    try:
+        data = json.loads(result.read_text("utf-8"))
+        loaded = report_from_data(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{result} is not a factcheck JSON report: {exc}") from exc
+    _write(render(loaded, fmt), output)
+
+
+def _default_shared() -> Path:
+    return Path.cwd().parent / "shared"
+
+
+@main.command("eval")
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corpora/cases"), show_default=True,
+              help="Folder of cases (story.*, pubmed.xml, expected.json).")
+@click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="The shared folder with seed/ and datasets/ (default ../shared).")
+@click.option("--details", is_flag=True, help="List every missed and extra finding per case.")
+@common_options
+def eval_(corpus_dir: Path, shared_dir: Path | None, details: bool, settings: Any) -> None:
+    """Score the checker on corpora/ and the seed: precision and recall per finding kind.
+
+    Example: factcheck eval --details
+    """
+    from .evaluate import run_eval
+    shared = shared_dir or _default_shared()
+    click.echo(run_eval(settings, corpus_dir, shared, details=details))
+
+
+@main.group()
+def rules() -> None:
+    """Inspect the rule files under rules/."""
+
+
+@rules.command("validate")
+@common_options
+def rules_validate(settings: Any) -> None:
+    """Load every rule file and report the first error with its file and line.
+
+    Example: factcheck rules validate
+    """
+    from .rules import load_rules
+    loaded = load_rules()
+    click.echo(f"ok: {len(loaded.lexicons)} lexicons, {len(loaded.tables)} tables, "
+               f"{len(loaded.patterns)} patterns, {len(loaded.settings)} settings files "
+               f"in {loaded.root}")
+
+
+@rules.command("list")
+@common_options
+def rules_list(settings: Any) -> None:
+    """List every pattern id with its label, and every check id with its finding kind.
+
+    Example: factcheck rules list
+    """
+    from .rules import load_rules
+    loaded = load_rules()
+    for pattern in loaded.patterns:
+        click.echo(f"{pattern.id}\t{pattern.label}\t{Path(pattern.path).name}:{pattern.line}")
+    for rule_id, spec in loaded.setting("checks").items():
+        click.echo(f"{rule_id}\t{spec['kind']}\tchecks.toml")
+
+
+@main.group()
+def cache() -> None:
+    """Look at or empty the cache of service answers."""
+
+
+@cache.command("stats")
+@common_options
+def cache_stats(settings: Any) -> None:
+    """Print how many answers are cached per service.
+
+    Example: factcheck cache stats
+    """
+    from .pipeline import build_context
+    click.echo(json.dumps(build_context(settings).cache.stats(), indent=2, default=str))
+
+
+@cache.command("clear")
+@click.option("--service", help="Only this service's answers.")
+@common_options
+def cache_clear(service: str | None, settings: Any) -> None:
+    """Delete cached service answers.
+
+    Example: factcheck cache clear --service crossref
+    """
+    from .pipeline import build_context
+    removed = build_context(settings).cache.clear(service)
+    click.echo(f"removed {removed} cached answers")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

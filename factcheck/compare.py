@@ -1,0 +1,755 @@
+"""Judge each aligned story claim against the abstract -> findings and supported claims.
+
+Each check is a small function `(ctx, item) -> None` that appends to `ctx.findings` or
+`ctx.supported`. The kind, severity and wording of every finding come from rules/checks.toml
+(keyed by rule id); thresholds come from rules/verdicts.toml. The checks, in order:
+
+1. citation status: retraction, corrections, journal named in the story  (paper level)
+2. not-in-abstract: primary results from a secondary paper; outcomes the abstract never mentions
+3. numbers: number_mismatch, unit_mismatch, sample_size, duration; matches become `supported`
+4. uncertainty: confidence intervals or effect sizes left out
+5. direction and significance flips (only on strong alignments)
+6. population: women -> patients, mice -> people
+7. study design: a cohort called a trial, a preprint called peer-reviewed
+8. causal language, dropped hedges, hardened certainty
+9. relative without absolute
+10. terminology slips from rules/lexicons/terminology.tsv
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from rapidfuzz import fuzz
+
+from .align import content_words, ranked_evidence
+from .rules import Rules
+from .types import Alignment, Article, Claim, Finding, Paper, Quantity, Span, Supported
+
+logger = logging.getLogger(__name__)
+
+_NUMERIC_KINDS = frozenset({"count", "measure", "percent", "ratio", "duration", "money", "number"})
+_EFFECT_KINDS = frozenset({"measure", "percent", "ratio"})
+_CONTEXTS = frozenset({"title", "standfirst", "caption"})
+
+
+@dataclass
+class _Ctx:
+    article: Article
+    papers: Sequence[Paper]
+    abstract_claims: Sequence[Sequence[Claim]]
+    rules: Rules
+    checks: Mapping[str, Any]
+    verdicts: Mapping[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+    supported: list[Supported] = field(default_factory=list)
+    flagged: set[tuple[int, str]] = field(default_factory=set)  # (claim start, kind) already raised
+
+    def paper_id(self, index: int) -> str | None:
+        if not self.papers:
+            return None
+        paper = self.papers[index]
+        return paper.doi or (f"PMID:{paper.pmid}" if paper.pmid else None)
+
+    def add(self, rule_id: str, claim: Claim, article_span: Span, abstract_span: Span | None,
+            fields: Mapping[str, object], score: float | None = None, paper_index: int = 0,
+            once: bool = True) -> None:
+        spec = self.checks[rule_id]
+        kind = spec["kind"]
+        key = (claim.start, kind)
+        if once and key in self.flagged:
+            return
+        self.flagged.add(key)
+        context = claim.section if claim.section in _CONTEXTS else "default"
+        severities = spec["severity"]
+        severity = severities.get(context, severities["default"])
+        message = spec["message"].format_map(_Fields(fields))
+        details = tuple((k, str(v)) for k, v in fields.items())
+        self.findings.append(Finding(
+            kind=kind, severity=severity, message=message, article_span=article_span,
+            abstract_span=abstract_span, rule_id=rule_id,
+            score=None if score is None else round(score, 3),
+            paper=self.paper_id(paper_index), details=details))
+
+    def support(self, message: str, article_span: Span, abstract_span: Span, rule_id: str,
+                score: float | None = None, paper_index: int = 0) -> None:
+        for item in self.supported:
+            if item.article_span == article_span and item.abstract_span == abstract_span:
+                return
+        self.supported.append(Supported(
+            message=message, article_span=article_span, abstract_span=abstract_span,
+            rule_id=rule_id, score=None if score is None else round(score, 3),
+            paper=self.paper_id(paper_index)))
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+# --- spans -------------------------------------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s+(?=(?:whereas|while|but|and|which|although|though|with)\b)|,\s")
+
+
+def clause(claim: Claim, start: int, end: int) -> Span:
+    """The clause of `claim` around [start, end): split at ; : and commas outside brackets."""
+    text, base = claim.text, claim.start
+    rel_start, rel_end = start - base, end - base
+    depth, cuts = 0, [0]
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            m = _CLAUSE_BREAK.match(text, i)
+            if m:
+                cuts.append(m.end())
+    cuts.append(len(text) + 1)
+    left = max(c for c in cuts if c <= max(rel_start, 0))
+    right_candidates = [c for c in cuts if c > rel_end]
+    right = min(right_candidates) if right_candidates else len(text)
+    piece = text[left:right].rstrip(" ,;:.")
+    lead = len(piece) - len(piece.lstrip())
+    piece = piece.strip()
+    return Span(base + left + lead, base + left + lead + len(piece), piece)
+
+
+def sentence_span(claim: Claim) -> Span:
+    text = claim.text.rstrip()
+    trimmed = text.rstrip(".")
+    return Span(claim.start, claim.start + len(trimmed), trimmed)
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+def _decimals(q: Quantity) -> int:
+    m = re.search(r"\d+(?:[.,]\d+)*", q.span.text)
+    if not m or "." not in m.group(0):
+        return 0
+    return len(m.group(0).rsplit(".", 1)[1])
+
+
+def _rounds_to(story: Quantity, paper_value: float) -> bool:
+    if story.value is None:
+        return False
+    step = Decimal(1).scaleb(-_decimals(story))
+    return Decimal(str(paper_value)).quantize(step, rounding=ROUND_HALF_UP) == \
+        Decimal(str(story.value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def same_number(story: Quantity, paper: Quantity, verdicts: Mapping[str, Any]) -> bool:
+    """True when the story's number is the paper's, allowing rounding and stated approximation."""
+    if story.value is None or paper.value is None:
+        return False
+    if _rounds_to(story, paper.value):
+        return True
+    tolerance = verdicts["numbers"]["relative_tolerance"]
+    if story.qualifier:
+        tolerance = verdicts["numbers"]["approximate_tolerance"]
+    scale = max(abs(paper.value), 1e-9)
+    return abs(story.value - paper.value) / scale <= tolerance
+
+
+def _unit(q: Quantity) -> str:
+    return (q.unit or "").strip().lower()
+
+
+def _kind_group(q: Quantity) -> str:
+    return "number" if q.kind in {"number", "measure"} and not q.unit else q.kind
+
+
+def _convertible(story: Quantity, paper: Quantity) -> float | None:
+    """The paper's value in the story's unit, when the units differ but convert."""
+    if not story.unit or not paper.unit or _unit(story) == _unit(paper) or paper.value is None:
+        return None
+    try:
+        from .nlp.quantities import convert
+    except ImportError:  # pragma: no cover - the nlp package is part of the install
+        return None
+    return convert(paper.value, paper.unit, story.unit)
+
+
+def _describe(q: Quantity) -> str:
+    text = q.span.text.strip()
+    if q.of and q.of.lower() not in text.lower():
+        text = f"{text} {q.of}"
+    return f"“{text}”"
+
+
+def _is_participants(q: Quantity, nouns: frozenset[str]) -> bool:
+    return q.kind == "count" and bool(q.of) and _stem(q.of.lower().split()[-1]) in nouns
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _numbers_of(claims: Iterable[Claim]) -> Iterable[tuple[Claim, Quantity]]:
+    for claim in claims:
+        for q in claim.quantities:
+            if q.kind in _NUMERIC_KINDS and q.value is not None:
+                yield claim, q
+
+
+def check_numbers(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    verdicts = ctx.verdicts
+    nouns = frozenset(_stem(w) for w in verdicts["population"]["participant_nouns"])
+    everything = list(_numbers_of(ctx.abstract_claims[al.paper_index])) if ctx.abstract_claims else []
+    strong = al.score >= verdicts["align"]["min_score"] and evidence is not None
+    for q in claim.quantities:
+        if q.kind not in _NUMERIC_KINDS or q.value is None:
+            continue
+        local = [(evidence, p) for p in evidence.quantities] if strong and evidence else []
+        match = _find_match(q, local, verdicts) or _find_match(q, everything, verdicts)
+        if match:
+            other_claim, p = match
+            ctx.support(f"{_describe(q)} matches the abstract's {_describe(p)}.",
+                        clause(claim, q.span.start, q.span.end),
+                        clause(other_claim, p.span.start, p.span.end), "number-match-v1",
+                        al.score, al.paper_index)
+            continue
+        if not strong or evidence is None:
+            continue
+        _flag_mismatch(ctx, al, q, nouns)
+
+
+def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
+                verdicts: Mapping[str, Any]) -> tuple[Claim, Quantity] | None:
+    for other_claim, p in pool:
+        if p.kind == "ci" or p.value is None:
+            continue
+        if _kind_group(p) != _kind_group(q) and not ({p.kind, q.kind} <= {"count", "number"}):
+            continue
+        if _unit(p) == _unit(q) or not p.unit or not q.unit:
+            if same_number(q, p, verdicts):
+                return other_claim, p
+        else:
+            converted = _convertible(q, p)
+            if converted is not None and same_number(q, Quantity(
+                    value=converted, unit=q.unit, kind=p.kind, span=p.span), verdicts):
+                return other_claim, p
+    return None
+
+
+def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
+    claim, evidence = al.article, al.abstract
+    assert evidence is not None
+    candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
+    if q.kind == "count":
+        if not _is_participants(q, nouns):
+            return
+        candidates = [p for p in candidates if _is_participants(p, nouns)]
+        rule = "sample-size-v1"
+    elif q.kind == "duration":
+        candidates = [p for p in candidates if p.unit]
+        rule = "duration-v1"
+    else:
+        same_unit = [p for p in candidates if _unit(p) == _unit(q)]
+        same_value = [p for p in evidence.quantities if p.value is not None and
+                      p.kind != "ci" and _unit(p) != _unit(q) and q.unit and p.unit and
+                      _rounds_to(q, p.value) and _convertible(q, p) is None]
+        if same_value and not same_unit:
+            p = same_value[0]
+            ctx.add("unit-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
+                    clause(evidence, p.span.start, p.span.end),
+                    {"article_value": _describe(q), "abstract_value": _describe(p)},
+                    al.score, al.paper_index)
+            return
+        candidates = same_unit
+        rule = "number-mismatch-v1"
+    if not candidates:
+        return
+    p = min(candidates, key=lambda c: abs((c.value or 0) - (q.value or 0)))
+    ctx.add(rule, claim, clause(claim, q.span.start, q.span.end),
+            clause(evidence, p.span.start, p.span.end),
+            {"article_value": _describe(q), "abstract_value": _describe(p)},
+            al.score, al.paper_index, once=False)
+
+
+# --- uncertainty -------------------------------------------------------------------------------
+
+def _null_value(q: Quantity) -> float:
+    return 1.0 if q.kind == "ratio" else 0.0
+
+
+def _crosses_null(q: Quantity) -> bool:
+    if q.low is None or q.high is None:
+        return False
+    null = _null_value(q)
+    return min(q.low, q.high) <= null <= max(q.low, q.high)
+
+
+def _ci_text(q: Quantity) -> str:
+    return f"{_fmt(q.low)} to {_fmt(q.high)}"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:g}".replace("-", "−")
+
+
+def check_uncertainty(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    verdicts = ctx.verdicts
+    if evidence is None or al.score < verdicts["align"]["min_score"]:
+        return
+    if any(q.kind == "ci" or q.low is not None for q in claim.quantities):
+        return
+    with_ci = [p for p in evidence.quantities if p.low is not None and p.high is not None
+               and p.kind in _EFFECT_KINDS]
+    matched = [(q, p) for q in claim.quantities for p in with_ci if same_number(q, p, verdicts)]
+    if matched:
+        crossing = [p for _, p in matched if _crosses_null(p)]
+        wide = [p for _, p in matched if p.value and abs((p.high or 0) - (p.low or 0)) >
+                verdicts["uncertainty"]["wide_ratio"] * abs(p.value)]
+        first = min(p.span.start for _, p in matched)
+        last = max(p.span.end for _, p in matched)
+        abstract_span = _cover(evidence, first, last)
+        article_values = " and ".join(_describe(q) for q, _ in matched)
+        cis = "; ".join(f"{_describe(p)}: 95% CI {_ci_text(p)}" for _, p in matched)
+        if crossing:
+            null = "no change" if all(p.kind != "ratio" for p in crossing) else "no effect"
+            note = "; ".join(f"the interval for {_describe(p)} ({_ci_text(p)}) includes {null}"
+                             for p in crossing)
+            ctx.add("ci-omitted-crosses-null-v1", claim, sentence_span(claim), abstract_span,
+                    {"article_values": article_values, "null_note": note, "abstract_cis": cis},
+                    al.score, al.paper_index)
+        elif wide:
+            ctx.add("ci-omitted-wide-v1", claim, sentence_span(claim), abstract_span,
+                    {"article_values": article_values, "abstract_cis": cis},
+                    al.score, al.paper_index)
+        return
+    effect_numbers = [q for q in claim.quantities if q.kind in _EFFECT_KINDS]
+    reports_result = claim.significance is not None or claim.direction is not None
+    if reports_result and not effect_numbers and with_ci and \
+            al.score >= verdicts["align"]["strong_score"]:
+        p = with_ci[0]
+        ctx.add("effect-size-omitted-v1", claim, sentence_span(claim),
+                clause(evidence, p.span.start, p.span.end),
+                {"abstract_value": f"{_describe(p)}, 95% CI {_ci_text(p)}"},
+                al.score, al.paper_index)
+
+
+def _cover(claim: Claim, start: int, end: int) -> Span:
+    a = clause(claim, start, start)
+    b = clause(claim, end, end)
+    s, e = min(a.start, b.start), max(a.end, b.end)
+    return Span(s, e, claim.text[s - claim.start:e - claim.start])
+
+
+# --- outcomes that the abstract never mentions -------------------------------------------------
+
+_GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "score", "scores",
+                                    "effect", "effects", "benefit", "benefits", "outcome",
+                                    "outcomes", "result", "results", "related", "group"})
+
+
+def _outcome_phrases(claim: Claim) -> list[str]:
+    phrases = [e.norm or e.span.text for e in claim.entities if e.label == "OUTCOME"]
+    if claim.outcome and claim.outcome not in phrases:
+        phrases.append(claim.outcome)
+    return phrases
+
+
+def _mentioned(phrase: str, sentences: Sequence[str], coverage: float) -> bool:
+    words = [_stem(w) for w in content_words(phrase) if w not in _GENERIC_OUTCOME_WORDS]
+    words = [w for w in words if len(w) > 2]
+    if not words:
+        return True
+    for sentence in sentences:
+        have = {_stem(w) for w in content_words(sentence)}
+        if sum(w in have for w in words) / len(words) >= coverage:
+            return True
+    return False
+
+
+def _abstract_sentences(claims: Sequence[Claim]) -> list[str]:
+    out = []
+    for c in claims:
+        extra = " ".join(e.norm for e in c.entities if e.norm)
+        out.append(f"{c.text} {extra}")
+    return out
+
+
+def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
+    """Raise not_in_abstract for the claim; True when it did (later checks then skip the claim)."""
+    claim = al.article
+    settings = ctx.verdicts["not_in_abstract"]
+    if claim.kind not in settings["claim_kinds"]:
+        return False
+    paper_index = al.paper_index
+    paper = ctx.papers[paper_index] if ctx.papers else None
+    if paper is not None and _mentions_primary(claim) and _is_secondary(paper):
+        ctx.add("primary-results-not-in-paper-v1", claim, sentence_span(claim), None,
+                {"paper_kind": "a secondary, exploratory analysis"}, al.score, paper_index)
+        return True
+    sentences = [s for claims in ctx.abstract_claims for s in _abstract_sentences(claims)]
+    missing = [p for p in _outcome_phrases(claim)
+               if not _mentioned(p, sentences, settings["outcome_coverage"])]
+    if missing and (claim.direction or claim.significance or claim.quantities):
+        what = " or ".join(f"“{m}”" for m in missing)
+        ctx.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
+                {"what": what}, al.score, paper_index)
+        return True
+    if al.abstract is None or al.score < ctx.verdicts["align"]["min_score"]:
+        if claim.direction or claim.significance:
+            ctx.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
+                    {"what": "this result"}, al.score, paper_index)
+            return True
+    return False
+
+
+_PRIMARY = re.compile(r"\bprimary\b(?:\s+(?:and|or)\s+\w+)?\s+(?:analys[ie]s|outcomes?|end-?points?|results?)",
+                      re.I)
+_SECONDARY = re.compile(r"\b(?:secondary|exploratory|post[- ]hoc|ancillary)\s+(?:analys[ie]s|outcomes?)",
+                        re.I)
+
+
+def _mentions_primary(claim: Claim) -> bool:
+    return bool(_PRIMARY.search(claim.text))
+
+
+def _is_secondary(paper: Paper) -> bool:
+    title = paper.title or ""
+    if _SECONDARY.search(title) or re.search(r"\bexploratory outcomes\b", title, re.I):
+        return True
+    methods = " ".join(s.text for s in paper.sections
+                       if (s.category or s.label or "").upper() in {"METHODS", "OBJECTIVE"})
+    return bool(_SECONDARY.search(methods)) and not _PRIMARY.search(paper.abstract)
+
+
+# --- direction and significance ----------------------------------------------------------------
+
+def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    if evidence is None or al.score < ctx.verdicts["align"]["strong_score"]:
+        return
+    outcome = claim.outcome or evidence.outcome or "the outcome"
+    if claim.direction and evidence.direction:
+        if claim.direction != evidence.direction:
+            ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                    {"article_direction": _said(claim.direction),
+                     "abstract_direction": _said(evidence.direction), "outcome": outcome},
+                    al.score, al.paper_index)
+        else:
+            ctx.support(f"The direction ({_said(claim.direction)}) matches the abstract.",
+                        sentence_span(claim), sentence_span(evidence), "direction-match-v1",
+                        al.score, al.paper_index)
+    if claim.significance and evidence.significance:
+        if claim.significance != evidence.significance:
+            ctx.add("significance-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                    {"article_significance": claim.significance.replace("_", " "),
+                     "abstract_significance": evidence.significance.replace("_", " ")},
+                    al.score, al.paper_index)
+        else:
+            ctx.support(f"Reported as {claim.significance.replace('_', ' ')}, as in the abstract.",
+                        sentence_span(claim), sentence_span(evidence), "significance-match-v1",
+                        al.score, al.paper_index)
+
+
+def _said(direction: str) -> str:
+    return {"increase": "an increase", "decrease": "a decrease",
+            "no_change": "no change"}.get(direction, direction)
+
+
+# --- population --------------------------------------------------------------------------------
+
+def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any]) -> set[str]:
+    return set(tags) & set(verdicts["population"]["restricting_tags"])
+
+
+def _population_words(claim: Claim, nouns: frozenset[str]) -> str | None:
+    for q in claim.quantities:
+        if q.kind == "count" and q.of and _stem(q.of.split()[-1]) in nouns:
+            return f"{_fmt(q.value)} {q.of}" if q.value is not None else q.of
+    return claim.population
+
+
+def check_population(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    verdicts = ctx.verdicts
+    nouns = frozenset(_stem(w) for w in verdicts["population"]["participant_nouns"])
+    species = set(verdicts["population"]["species_tags"])
+    paper_tags: set[str] = set()
+    for c in ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ():
+        paper_tags |= set(c.population_tags)
+    story_tags = set(claim.population_tags)
+    animal = paper_tags & species
+    if animal and not paper_tags & {"human"} and story_tags & {"human"}:
+        source = evidence or claim
+        ctx.add("population-species-v1", claim, sentence_span(claim),
+                sentence_span(evidence) if evidence else None,
+                {"abstract_population": " and ".join(sorted(animal)),
+                 "article_population": claim.population or "people"}, al.score, al.paper_index)
+        del source
+        return
+    if evidence is None or al.score < verdicts["align"]["min_score"]:
+        return
+    story_pop = _population_words(claim, nouns)
+    paper_pop = _population_words(evidence, nouns)
+    if not story_pop or not paper_pop:
+        return
+    lost = _restricting(evidence.population_tags, verdicts) - story_tags
+    if lost and not _restricting(story_tags, verdicts) - _restricting(evidence.population_tags, verdicts):
+        ctx.add("population-generalised-v1", claim, _population_clause(claim, nouns),
+                _population_clause(evidence, nouns),
+                {"abstract_population": f"“{paper_pop}”", "article_population": f"“{story_pop}”"},
+                al.score, al.paper_index)
+
+
+def _population_clause(claim: Claim, nouns: frozenset[str]) -> Span:
+    for q in claim.quantities:
+        if q.kind == "count" and q.of and _stem(q.of.split()[-1]) in nouns:
+            return clause(claim, q.span.start, q.span.end)
+    return sentence_span(claim)
+
+
+# --- study design ------------------------------------------------------------------------------
+
+def _paper_design(ctx: _Ctx, index: int) -> set[str]:
+    tags: set[str] = set()
+    for c in ctx.abstract_claims[index] if ctx.abstract_claims else ():
+        tags |= set(c.design)
+    paper = ctx.papers[index] if ctx.papers else None
+    if paper is not None:
+        table = ctx.verdicts["design"]["publication_types"]
+        for ptype in paper.publication_types:
+            tags |= set(table.get(ptype, ()))
+    return tags
+
+
+def check_design(ctx: _Ctx, al: Alignment) -> None:
+    claim = al.article
+    design = ctx.verdicts["design"]
+    story = set(claim.design)
+    paper = _paper_design(ctx, al.paper_index)
+    trial_words = story & set(design["trial_tags"])
+    observational = paper & set(design["observational_tags"])
+    if trial_words and observational and not paper & set(design["trial_tags"]):
+        ctx.add("design-trial-claimed-v1", claim, sentence_span(claim),
+                sentence_span(al.abstract) if al.abstract else None,
+                {"article_design": "a " + " ".join(sorted(trial_words)).replace("_", " ") + " study",
+                 "paper_design": "an observational study (" +
+                 ", ".join(sorted(observational)).replace("_", " ") + ")"},
+                al.score, al.paper_index)
+        return
+    if re.search(design["peer_review_pattern"], claim.text, re.I) and "preprint" in paper:
+        ctx.add("design-peer-review-claimed-v1", claim, sentence_span(claim), None, {},
+                al.score, al.paper_index)
+        return
+    shared = story & paper & set(design["reportable_tags"])
+    if shared and al.abstract is not None:
+        words = [e for e in claim.entities if e.label == "DESIGN"]
+        theirs = [e for e in al.abstract.entities if e.label == "DESIGN"]
+        if words and theirs:
+            a = _cover(claim, min(e.span.start for e in words), max(e.span.end for e in words))
+            b = _cover(al.abstract, min(e.span.start for e in theirs),
+                       max(e.span.end for e in theirs))
+            label = ", ".join(sorted(shared)).replace("_", " ")
+            ctx.support(f"Design ({label}) matches the paper.", a, b, "design-match-v1",
+                        al.score, al.paper_index)
+
+
+# --- causal language and hedges ----------------------------------------------------------------
+
+def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    verdicts = ctx.verdicts
+    if evidence is None or al.score < verdicts["align"]["min_score"]:
+        return
+    paper_design = _paper_design(ctx, al.paper_index)
+    observational = bool(paper_design & set(verdicts["design"]["observational_tags"])) and \
+        not paper_design & set(verdicts["design"]["trial_tags"])
+    if claim.causal_strength == "direct_causal" and not claim.hedged and (
+            evidence.causal_strength in {"correlational", "no_relationship"} or
+            (evidence.causal_strength is None and observational)):
+        strength = (evidence.causal_strength or "an association").replace("_", " ")
+        ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
+                sentence_span(evidence),
+                {"article_words": _quote_words(claim.text, ctx.rules.lexicons.get(
+                    "causal_verbs", frozenset())),
+                 "abstract_strength": strength,
+                 "abstract_words": _quote_words(evidence.text, ctx.rules.lexicons.get(
+                     "correlational_phrases", frozenset()))},
+                al.score, al.paper_index)
+        return
+    if evidence.hedged and not claim.hedged and claim.kind in {"result", "conclusion"} and \
+            al.score >= verdicts["align"]["strong_score"] and \
+            claim.causal_strength in {"direct_causal", None} and claim.direction:
+        hedges = ", ".join(f"“{h.text}”" for h in evidence.hedges) or "hedged wording"
+        ctx.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(evidence),
+                {"abstract_hedges": hedges}, al.score, al.paper_index)
+        return
+    boosters = tuple(verdicts["certainty"]["boosters"])
+    weak = tuple(verdicts["certainty"]["weak_hedges"])
+    found_weak = _first_word(evidence.text, weak)
+    found_boost = _first_word(claim.text, boosters)
+    if found_weak and found_boost and al.score >= verdicts["align"]["min_score"]:
+        ctx.add("certainty-hardened-v1", claim, clause(claim, *found_boost[1]),
+                clause(evidence, *found_weak[1]),
+                {"abstract_words": f"“{found_weak[0]}”", "article_words": f"“{found_boost[0]}”"},
+                al.score, al.paper_index)
+
+
+def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
+    for m in re.finditer(r"[A-Za-z]+", text):
+        word = m.group(0).lower()
+        if any(word.startswith(s) for s in stems):
+            return m.group(0), (m.start(), m.end())
+    return None
+
+
+def _quote_words(text: str, lexicon: frozenset[str]) -> str:
+    lower = text.lower()
+    hits = [term for term in lexicon if re.search(rf"\b{re.escape(term)}\b", lower)]
+    return ", ".join(f"“{h}”" for h in sorted(hits, key=len, reverse=True)[:2]) or "its wording"
+
+
+# --- relative without absolute -----------------------------------------------------------------
+
+def check_relative(ctx: _Ctx, al: Alignment) -> None:
+    claim, evidence = al.article, al.abstract
+    relative = [q for q in claim.quantities if q.relative]
+    absolute_here = [q for q in claim.quantities if q.relative is False and q.kind == "percent"]
+    if not relative or absolute_here:
+        return
+    pool = list(evidence.quantities) if evidence is not None and \
+        al.score >= ctx.verdicts["align"]["min_score"] else []
+    absolute = [p for p in pool if p.kind == "percent" and p.relative is False]
+    if len(absolute) < 2 or evidence is None:
+        return
+    q = relative[0]
+    shown = " vs ".join(_describe(p) for p in absolute[:2])
+    ctx.add("relative-without-absolute-v1", claim, clause(claim, q.span.start, q.span.end),
+            _cover(evidence, absolute[0].span.start, absolute[1].span.end),
+            {"article_value": _describe(q), "abstract_value": shown}, al.score, al.paper_index)
+
+
+# --- terminology and citation ------------------------------------------------------------------
+
+def check_terminology(ctx: _Ctx, claims: Sequence[Claim]) -> None:
+    rows = ctx.rules.tables.get("terminology", ())
+    for index, abstract_claims in enumerate(ctx.abstract_claims):
+        for row in rows:
+            theirs = next(((c, m) for c in abstract_claims
+                           for m in [re.search(row["abstract_term"], c.text, re.I)] if m), None)
+            if theirs is None:
+                continue
+            for claim in claims:
+                m = re.search(row["story_term"], claim.text, re.I)
+                if not m:
+                    continue
+                c, am = theirs
+                ctx.add("terminology-v1", claim,
+                        _exact(claim, m.start(), m.end()), _exact(c, am.start(), am.end()),
+                        {"note": row["note"], "term": row["id"]}, None, index, once=False)
+                break
+
+
+def _exact(claim: Claim, rel_start: int, rel_end: int) -> Span:
+    return Span(claim.start + rel_start, claim.start + rel_end, claim.text[rel_start:rel_end])
+
+
+_JOURNAL = re.compile(
+    r"\b(?:published|appeared|appears|reported|described)\s+(?:online\s+)?in\s+(?:the\s+)?"
+    r"(?:journal\s+(?:of\s+)?)?((?:[A-Z][\w&'’-]*|of|and|the|in)(?:\s+(?:[A-Z][\w&'’-]*|of|and|the|in))*)")
+
+
+def check_citation(ctx: _Ctx, claims: Sequence[Claim]) -> None:
+    for index, paper in enumerate(ctx.papers):
+        anchor = claims[0] if claims else None
+        if anchor is None:
+            return
+        for notice in paper.notices:
+            rule = "retracted-v1" if notice.lower().startswith("retraction") else "corrected-v1"
+            ctx.add(rule, anchor, sentence_span(anchor), None, {"notice": notice}, None, index,
+                    once=False)
+        if paper.retracted and not any(n.lower().startswith("retraction") for n in paper.notices):
+            ctx.add("retracted-v1", anchor, sentence_span(anchor), None,
+                    {"notice": "indexed as a Retracted Publication"}, None, index, once=False)
+        if not paper.journal:
+            continue
+        for claim in claims:
+            m = _JOURNAL.search(claim.text)
+            if not m:
+                continue
+            named = m.group(1).strip()
+            named = re.sub(r"\s+(?:in|and|the|of)$", "", named)
+            if len(named) < 3:
+                continue
+            score = max(fuzz.token_set_ratio(named.lower(), paper.journal.lower()),
+                        fuzz.partial_ratio(named.lower(), paper.journal.lower()))
+            if score < 70:
+                ctx.add("journal-mismatch-v1", claim, _exact(claim, m.start(1), m.start(1) + len(named)),
+                        None, {"article_journal": f"“{named}”", "paper_journal": f"“{paper.journal}”"},
+                        None, index, once=False)
+            break
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Claim],
+          abstract_claims: Sequence[Sequence[Claim]], alignments: Sequence[Alignment],
+          rules: Rules) -> tuple[tuple[Finding, ...], tuple[Supported, ...]]:
+    """Run every check over the aligned claims.
+
+    Args:
+        article: the story (for its paragraphs and roles).
+        papers: the cited papers, in report order.
+        article_claims: the story's claims.
+        abstract_claims: the claims of each paper's abstract, in the same order as `papers`.
+        alignments: one per story claim, from `align.align_claims`.
+        rules: the loaded rules (checks.toml, verdicts.toml, lexicons).
+
+    Returns:
+        The findings (most severe first, then in story order) and the supported claims.
+    """
+    ctx = _Ctx(article=article, papers=papers, abstract_claims=abstract_claims, rules=rules,
+               checks=rules.setting("checks"), verdicts=rules.setting("verdicts"))
+    check_citation(ctx, article_claims)
+    for al in alignments:
+        if al.article.kind in {"background", "quote"}:
+            continue
+        if check_not_in_abstract(ctx, al):
+            continue
+        al = _best_for_numbers(ctx, al)
+        check_numbers(ctx, al)
+        check_uncertainty(ctx, al)
+        check_direction_significance(ctx, al)
+        check_population(ctx, al)
+        check_design(ctx, al)
+        check_causal_and_hedges(ctx, al)
+        check_relative(ctx, al)
+    check_terminology(ctx, article_claims)
+    order = {s: i for i, s in enumerate(("high", "medium", "low"))}
+    findings = sorted(ctx.findings, key=lambda f: (order[f.severity], f.article_span.start))
+    supported = sorted(ctx.supported, key=lambda s: s.article_span.start)
+    return tuple(findings), tuple(supported)
+
+
+def _best_for_numbers(ctx: _Ctx, al: Alignment) -> Alignment:
+    """Prefer, among near-best evidence, the abstract claim that shares the story's numbers."""
+    if not al.article.quantities or not ctx.abstract_claims:
+        return al
+    weights = ctx.verdicts["align"]
+    ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index], weights)
+    for score, candidate in ranked[:3]:
+        if score < weights["min_score"]:
+            break
+        if any(same_number(q, p, ctx.verdicts) for q in al.article.quantities
+               for p in candidate.quantities if q.kind != "ci" and p.kind != "ci"):
+            return Alignment(al.article, candidate, round(score, 3), al.paper_index)
+    return al

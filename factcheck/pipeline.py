@@ -1,0 +1,199 @@
+"""The order of the stages, and the Context they share.
+
+```
+source (URL | .html/.txt file | "-")
+  1. fetch      fetch.fetch_page(source)               -> Page
+  2. article    extract.extract_article(page)          -> Article
+  3. citations  citations.find_citations(article)      -> tuple[Citation]   (or --paper)
+  4. sources    resolve.resolve_paper(citations)       -> Paper             (or --paper-file)
+  5. claims     Analyzer.claims(article / abstract)    -> tuple[Claim] each
+  6. align      align.align_claims(...)                -> tuple[Alignment]
+  7. compare    compare.judge(...)                     -> findings, supported
+                                                       => Report
+```
+No stage calls the next one; only this module knows the order. `check` raises the first
+FactcheckError (the CLI turns it into an exit status); `check_many` records it as a Problem and
+goes on with the next story, for batch runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import requests
+
+from . import __version__
+from .config import Settings
+from .errors import CitationNotFound, FactcheckError
+from .rules import Rules, load_rules
+from .types import Article, Citation, Paper, Problem, Report
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    """What every stage may need, built once per process and passed explicitly."""
+
+    settings: Settings
+    rules: Rules
+    session: requests.Session
+    _cache: object | None = None
+    _analyzer: object | None = None
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def cache(self):  # -> factcheck.cache.Cache
+        if self._cache is None:
+            from .cache import Cache
+            self._cache = Cache(self.settings.cache_dir / "cache.sqlite3", self.settings.cache_ttl)
+        return self._cache
+
+    @property
+    def analyzer(self):  # -> factcheck.nlp.Analyzer
+        if self._analyzer is None:
+            from .nlp import load_nlp
+            self._analyzer = load_nlp(self.settings, self.rules)
+        return self._analyzer
+
+
+def build_context(settings: Settings, rules: Rules | None = None) -> Context:
+    """A Context with loaded rules and a pooled HTTP session; NLP and cache load on first use."""
+    from ._http import make_session
+    return Context(settings=settings, rules=rules or load_rules(), session=make_session(settings))
+
+
+def _timed(ctx: Context, stage: str, fn: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        ctx.timings.append((stage, time.perf_counter() - started))
+
+
+def citation_from_argument(value: str) -> Citation:
+    """The Citation an editor names with --paper: a DOI, a PMID or a PMCID."""
+    from .citations import normalize_doi
+    text = value.strip()
+    if text.isdigit():
+        return Citation(kind="pmid", value=text, quote="--paper", score=1.0, primary=True)
+    if text.upper().startswith("PMC") and text[3:].isdigit():
+        return Citation(kind="pmcid", value=text.upper(), quote="--paper", score=1.0, primary=True)
+    doi = normalize_doi(text)
+    if doi:
+        return Citation(kind="doi", value=doi, quote="--paper", score=1.0, primary=True)
+    return Citation(kind="reference", value=text, quote="--paper", score=1.0, primary=True)
+
+
+def read_article(source: str, ctx: Context) -> Article:
+    """Stages 1-2: fetch the source and extract the story."""
+    from .extract import extract_article
+    from .fetch import fetch_page
+    page = _timed(ctx, "fetch", lambda: fetch_page(source, ctx.settings, ctx.session))
+    return _timed(ctx, "article", lambda: extract_article(page, ctx.settings))
+
+
+def find_paper(article: Article, ctx: Context, paper: str | None = None,
+               paper_file: Path | None = None) -> tuple[tuple[Citation, ...], Paper]:
+    """Stages 3-4: the story's citations and the paper they point to."""
+    from .citations import find_citations
+    from .resolve import paper_from_file, resolve_paper
+    citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
+    if paper_file is not None:
+        return citations, _timed(ctx, "sources", lambda: paper_from_file(paper_file))
+    chosen = (citation_from_argument(paper),) if paper else citations
+    if not chosen:
+        raise CitationNotFound(
+            "the story links to no DOI, PubMed or PMC record and names no journal article we "
+            "could search for; pass the paper with --paper DOI|PMID")
+    found = _timed(ctx, "sources", lambda: resolve_paper(
+        chosen, ctx.settings, session=ctx.session, cache=ctx.cache))
+    return citations, found
+
+
+def _sections(paper: Paper) -> tuple[tuple[int, int, str], ...]:
+    out, pos = [], 0
+    for section in paper.sections:
+        label = (section.category or section.label or "UNASSIGNED").upper()
+        out.append((pos, pos + len(section.text), label))
+        pos += len(section.text) + 1
+    return tuple(out)
+
+
+def _roles(article: Article) -> tuple[tuple[int, int, str], ...]:
+    return tuple((p.start, p.end, p.role) for p in article.paragraphs)
+
+
+def _warnings(article: Article, papers: Iterable[Paper], claims_count: int) -> list[str]:
+    notes = []
+    for paper in papers:
+        if not any((s.category or "").upper() == "RESULTS" or
+                   (s.label or "").upper().startswith("RESULT") for s in paper.sections):
+            if len(paper.sections) <= 1:
+                notes.append("The abstract is unstructured; results and conclusions were read "
+                             "from one block of text.")
+        if paper.source == "file":
+            notes.append("The paper was read from a local file, not from a literature service.")
+    if claims_count == 0:
+        notes.append("No checkable claim was found in the story.")
+    return notes
+
+
+def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
+                  citations: tuple[Citation, ...] = (), source: str = "") -> Report:
+    """Stages 5-7 on an article and its papers, giving the Report."""
+    from .align import align_claims
+    from .compare import judge
+    analyzer = ctx.analyzer
+    claims = _timed(ctx, "claims", lambda: analyzer.claims(article.text, "article", _roles(article)))
+    abstract_claims = _timed(ctx, "claims_abstract", lambda: tuple(
+        analyzer.claims(p.abstract, "abstract", _sections(p)) for p in papers))
+    weights = ctx.rules.setting("verdicts")["align"]
+    alignments = _timed(ctx, "align", lambda: align_claims(claims, abstract_claims, weights))
+    findings, supported = _timed(ctx, "compare", lambda: judge(
+        article, papers, claims, abstract_claims, alignments, ctx.rules))
+    return Report(
+        version=__version__, source=source or article.url, article=article, papers=papers,
+        citations=citations, claims=claims, abstract_claims=abstract_claims, findings=findings,
+        supported=supported, warnings=tuple(_warnings(article, papers, len(claims))),
+        timings=tuple(ctx.timings), checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def check(source: str, ctx: Context, paper: str | None = None,
+          paper_file: Path | None = None) -> Report:
+    """Check one story end to end.
+
+    Args:
+        source: an http(s) URL, a local .html/.txt file, or "-" for stdin.
+        ctx: the run's Context.
+        paper: a DOI, PMID or PMCID that overrides the story's own citations.
+        paper_file: a saved service response (efetch XML, Europe PMC/Crossref/OpenAlex JSON).
+
+    Raises:
+        FactcheckError: the first stage that failed (bad input, paper not found, upstream down).
+    """
+    ctx.timings.clear()
+    article = read_article(source, ctx)
+    citations, found = find_paper(article, ctx, paper, paper_file)
+    return compare_texts(article, (found,), ctx, citations, source)
+
+
+def check_many(sources: Iterable[str], ctx: Context) -> Iterator[tuple[str, Report]]:
+    """Check stories one after another; a failing story yields a Report holding its Problem."""
+    for source in sources:
+        try:
+            yield source, check(source, ctx)
+        except FactcheckError as exc:
+            logger.info("check failed: %s: %s", source, exc)
+            yield source, Report(
+                version=__version__, source=source, article=None,
+                problems=(Problem(stage=exc.stage, error=type(exc).__name__, message=str(exc)),),
+                timings=tuple(ctx.timings),
+                checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
