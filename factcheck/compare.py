@@ -78,7 +78,8 @@ class _Ctx:
     def support(self, message: str, article_span: Span, abstract_span: Span, rule_id: str,
                 score: float | None = None, paper_index: int = 0) -> None:
         for item in self.supported:
-            if item.article_span == article_span and item.abstract_span == abstract_span:
+            if (item.article_span, item.abstract_span, item.message) == \
+                    (article_span, abstract_span, message):
                 return
         self.supported.append(Supported(
             message=message, article_span=article_span, abstract_span=abstract_span,

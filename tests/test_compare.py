@@ -1,0 +1,263 @@
+"""The cross-check engine on hand-built claims (no NLP), so each check is tested on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from factcheck.align import align_claims
+from factcheck.compare import clause, judge, same_number
+from factcheck.types import Article, Claim, Entity, Paper, Paragraph, Quantity, Section, Span
+
+
+@dataclass
+class Q:
+    """A quantity to place on the first occurrence of `at` in its sentence."""
+
+    at: str
+    kind: str
+    value: float | None
+    unit: str | None = None
+    low: float | None = None
+    high: float | None = None
+    of: str | None = None
+    relative: bool | None = None
+    qualifier: str | None = None
+
+
+@dataclass
+class S:
+    """A sentence and the claim fields the claims stage would fill."""
+
+    text: str
+    q: list[Q] = field(default_factory=list)
+    role: str = "body"
+    fields: dict[str, Any] = field(default_factory=dict)
+    hedges: list[str] = field(default_factory=list)
+    entities: list[tuple[str, str, str]] = field(default_factory=list)  # (label, at, norm)
+
+
+def _claims(sentences: list[S], origin: str) -> tuple[str, tuple[Claim, ...]]:
+    text, claims, pos = "", [], 0
+    for s in sentences:
+        start = len(text)
+        text += s.text + "\n"
+
+        def span(at: str, base: int = start, sentence: str = s.text) -> Span:
+            i = sentence.index(at)
+            return Span(base + i, base + i + len(at), at)
+
+        quantities = tuple(Quantity(value=q.value, unit=q.unit, kind=q.kind, span=span(q.at),
+                                    low=q.low, high=q.high, of=q.of, relative=q.relative,
+                                    qualifier=q.qualifier) for q in s.q)
+        claims.append(Claim(
+            origin=origin, span=Span(start, start + len(s.text), s.text),
+            section=s.role, quantities=quantities, hedges=tuple(span(h) for h in s.hedges),
+            hedged=bool(s.hedges),
+            entities=tuple(Entity(label=l, span=span(a), norm=n) for l, a, n in s.entities),
+            **{"kind": "result", **s.fields}))
+        pos += 1
+    return text, tuple(claims)
+
+
+def run(story: list[S], abstract: list[S], rules, **paper_fields: Any):
+    text, article_claims = _claims(story, "article")
+    abstract_text, abstract_claims = _claims(abstract, "abstract")
+    sections = (Section(label="RESULTS", category="RESULTS", text=abstract_text.rstrip("\n")),)
+    paper = Paper(source="file", title=paper_fields.pop("title", "A trial"), sections=sections,
+                  doi="10.5555/test", **paper_fields)
+    paragraphs = tuple(Paragraph(c.start, c.end, c.section or "body") for c in article_claims)
+    article = Article(url="file:story", final_url="file:story", title=None, published=None,
+                      site=None, authors=(), text=text, paragraphs=paragraphs)
+    weights = rules.setting("verdicts")["align"]
+    alignments = align_claims(article_claims, (abstract_claims,), weights)
+    return judge(article, (paper,), article_claims, (abstract_claims,), alignments, rules)
+
+
+def kinds(findings) -> list[str]:
+    return [f.kind for f in findings]
+
+
+def test_compare_rounding_tolerance(rules):
+    verdicts = rules.setting("verdicts")
+    story = Quantity(value=1.2, unit="kPa", kind="measure", span=Span(0, 3, "1.2"))
+    wrong = Quantity(value=1.5, unit="kPa", kind="measure", span=Span(0, 3, "1.5"))
+    paper = Quantity(value=1.15, unit="kPa", kind="measure", span=Span(0, 4, "1.15"))
+    assert same_number(story, paper, verdicts)
+    assert not same_number(wrong, paper, verdicts)
+
+
+def test_compare_number_mismatch_quotes_both_sides(rules):
+    findings, supported = run(
+        [S("Statin users had a 31% lower risk of heart attack over five years.",
+           [Q("31%", "percent", 31, "%", relative=True)])],
+        [S("Statin therapy was associated with a 21% lower risk of myocardial infarction "
+           "over five years.", [Q("21%", "percent", 21, "%", relative=True)])],
+        rules)
+    assert "number_mismatch" in kinds(findings)
+    f = next(f for f in findings if f.kind == "number_mismatch")
+    assert "31%" in f.article_span.text and "21%" in f.abstract_span.text
+    assert f.rule_id == "number-mismatch-v1"
+
+
+def test_compare_matching_numbers_are_supported(rules):
+    findings, supported = run(
+        [S("The LDN group had a rise of 1.2 kPa over 12 weeks.",
+           [Q("1.2 kPa", "measure", 1.2, "kPa"), Q("12 weeks", "duration", 12, "week")])],
+        [S("CPM increased by 1.2 kPa in the LDN group over 12 weeks.",
+           [Q("1.2 kPa", "measure", 1.2, "kPa"), Q("12 weeks", "duration", 12, "week")])],
+        rules)
+    assert not [f for f in findings if f.kind in {"number_mismatch", "duration"}]
+    assert len(supported) >= 2
+
+
+def test_compare_sample_size(rules):
+    findings, _ = run(
+        [S("The trial followed 12,030 adults with type 2 diabetes for a year.",
+           [Q("12,030 adults", "count", 12030, of="adults")])],
+        [S("We enrolled 1,203 adults with type 2 diabetes and followed them for a year.",
+           [Q("1,203 adults", "count", 1203, of="adults")])],
+        rules)
+    assert kinds(findings).count("sample_size") == 1
+
+
+def test_compare_duration(rules):
+    findings, _ = run(
+        [S("Participants took the supplement for two years in the trial.",
+           [Q("two years", "duration", 2, "year")])],
+        [S("Participants took the supplement or placebo for 6 months in the trial.",
+           [Q("6 months", "duration", 6, "month")])],
+        rules)
+    assert "duration" in kinds(findings)
+
+
+def test_compare_population_women_to_patients(rules):
+    findings, supported = run(
+        [S("For 12 weeks, 99 fibromyalgia patients received the drug or a placebo.",
+           [Q("99 fibromyalgia patients", "count", 99, of="patients")],
+           fields={"kind": "method"})],
+        [S("In the trial, 99 women with fibromyalgia were treated with the drug or placebo "
+           "for 12 weeks.", [Q("99 women", "count", 99, of="women")],
+           fields={"kind": "method", "population_tags": ("female", "human")})],
+        rules)
+    assert kinds(findings) == ["population"]
+    assert findings[0].severity == "medium"
+    assert "99 fibromyalgia patients" in findings[0].article_span.text
+    assert "99 women" in findings[0].abstract_span.text
+    assert not [f for f in findings if f.kind == "sample_size"]
+
+
+def test_compare_omitted_uncertainty_when_ci_crosses_zero(rules):
+    findings, _ = run(
+        [S("The treated group had a rise of 1.2 kPa, whereas the placebo group saw a drop "
+           "of 0.8 kPa.", [Q("1.2 kPa", "measure", 1.2, "kPa"), Q("0.8 kPa", "measure", 0.8, "kPa")],
+           fields={"direction": "increase"})],
+        [S("Changes showed an increase of 1.2 kPa (95% CI 0.05-2.4 kPa) in the treated group and "
+           "a decrease of 0.8 kPa (95% CI -1.9 to 0.4 kPa) in the placebo group.",
+           [Q("1.2 kPa", "measure", 1.2, "kPa", low=0.05, high=2.4),
+            Q("0.8 kPa", "measure", 0.8, "kPa", low=-1.9, high=0.4)],
+           fields={"direction": "increase"})],
+        rules)
+    f = next(f for f in findings if f.kind == "omitted_uncertainty")
+    assert f.severity == "medium"
+    assert "includes no change" in f.message
+
+
+def test_compare_not_in_abstract_for_unmentioned_outcome(rules):
+    findings, _ = run(
+        [S("The drug also improved sleep quality, the researchers found.",
+           fields={"direction": "increase", "outcome": "sleep quality"})],
+        [S("The drug reduced systolic blood pressure by 8 mmHg compared with placebo.",
+           [Q("8 mmHg", "measure", 8, "mmHg")], fields={"direction": "decrease",
+                                                        "outcome": "systolic blood pressure"})],
+        rules)
+    assert kinds(findings) == ["not_in_abstract"]
+    assert findings[0].abstract_span is None
+
+
+def test_compare_headline_raises_severity(rules):
+    findings, _ = run(
+        [S("Drug improves sleep quality", role="title",
+           fields={"direction": "increase", "outcome": "sleep quality"})],
+        [S("The drug reduced systolic blood pressure by 8 mmHg.",
+           [Q("8 mmHg", "measure", 8, "mmHg")], fields={"outcome": "systolic blood pressure"})],
+        rules)
+    assert findings[0].kind == "not_in_abstract" and findings[0].severity == "high"
+
+
+def test_compare_significance_flip(rules):
+    findings, _ = run(
+        [S("Vitamin D significantly reduced the risk of fractures in older adults.",
+           fields={"significance": "significant", "direction": "decrease", "outcome": "fractures"})],
+        [S("Vitamin D did not significantly reduce the risk of fractures in older adults.",
+           fields={"significance": "not_significant", "direction": "no_change",
+                   "outcome": "fractures"})],
+        rules)
+    assert "significance" in kinds(findings)
+    assert next(f for f in findings if f.kind == "significance").severity == "high"
+
+
+def test_compare_causal_language_from_association(rules):
+    findings, _ = run(
+        [S("Drinking coffee cuts the risk of early death, a large study shows.",
+           fields={"causal_strength": "direct_causal", "outcome": "death"})],
+        [S("Coffee drinking was associated with a lower risk of death in this cohort.",
+           fields={"causal_strength": "correlational", "outcome": "death",
+                   "design": ("cohort",)})],
+        rules)
+    assert "causal_language" in kinds(findings)
+
+
+def test_compare_hedge_dropped(rules):
+    findings, _ = run(
+        [S("The supplement reduces memory decline in older adults.",
+           fields={"direction": "decrease", "causal_strength": "direct_causal",
+                   "outcome": "memory decline"})],
+        [S("The supplement may reduce memory decline in older adults.",
+           fields={"direction": "decrease", "causal_strength": "conditional_causal",
+                   "outcome": "memory decline"}, hedges=["may"])],
+        rules)
+    assert "hedge_dropped" in kinds(findings)
+
+
+def test_compare_relative_without_absolute(rules):
+    findings, _ = run(
+        [S("The drug halves the risk of stroke.",
+           [Q("halves", "percent", 50, "%", relative=True)], fields={"direction": "decrease"})],
+        [S("Stroke occurred in 1.0% of the drug group and 2.0% of the placebo group, a 50% "
+           "relative reduction.", [Q("1.0%", "percent", 1.0, "%", relative=False),
+                                   Q("2.0%", "percent", 2.0, "%", relative=False),
+                                   Q("50%", "percent", 50, "%", relative=True)],
+           fields={"direction": "decrease"})],
+        rules)
+    assert "relative_without_absolute" in kinds(findings)
+
+
+def test_compare_retracted_paper(rules):
+    findings, _ = run(
+        [S("A new study found the drug helps.", fields={"kind": "other"})],
+        [S("The drug helped.")], rules, retracted=True,
+        notices=("RetractionIn: Lancet. 2020;395:1820",))
+    assert any(f.kind == "citation_mismatch" and f.severity == "high" for f in findings)
+
+
+def test_compare_clause_splits_at_whereas():
+    text = "Overall, the LDN group had a rise of 1.2 kPa, whereas the placebo group saw a drop."
+    claim = Claim(origin="article", span=Span(10, 10 + len(text), text))
+    start = 10 + text.index("1.2")
+    span = clause(claim, start, start + 3)
+    assert span.text == "the LDN group had a rise of 1.2 kPa"
+    assert span.start == 10 + text.index("the LDN")
+
+
+@pytest.mark.parametrize("story,expected", [("entire case population", True),
+                                             ("complete case population", False)])
+def test_compare_terminology_complete_case(rules, story, expected):
+    findings, _ = run(
+        [S(f"We looked at outcomes in the {story} after treatment.", fields={"kind": "method"})],
+        [S("Outcomes were analysed in the complete case population (45 versus 47).",
+           fields={"kind": "method"})],
+        rules)
+    assert ("other" in kinds(findings)) is expected
