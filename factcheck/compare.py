@@ -231,6 +231,13 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
     for other_claim, p in pool:
         if p.kind == "ci" or p.value is None:
             continue
+        if q.kind == "percent" and p.kind == "ratio" and _is_ratio_change(q, p, verdicts):
+            return other_claim, p
+        unitless = (q.kind == "number" and not q.unit) or (p.kind == "number" and not p.unit)
+        if unitless:
+            if same_number(q, p, verdicts):
+                return other_claim, p
+            continue
         if _kind_group(p) != _kind_group(q) and not ({p.kind, q.kind} <= {"count", "number"}):
             continue
         if _unit(p) == _unit(q) or not p.unit or not q.unit:
@@ -242,6 +249,20 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
                     value=converted, unit=q.unit, kind=p.kind, span=p.span), verdicts):
                 return other_claim, p
     return None
+
+
+def _ratio_as_percent(p: Quantity) -> float | None:
+    """A hazard/risk/odds ratio as the percentage change a story would say (0.56 -> 44)."""
+    if p.value is None or p.value <= 0:
+        return None
+    return round(abs(1.0 - p.value) * 100, 6)
+
+
+def _is_ratio_change(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> bool:
+    pct = _ratio_as_percent(p)
+    if pct is None or q.value is None:
+        return False
+    return abs(q.value - pct) <= max(1.0, pct * verdicts["numbers"]["relative_tolerance"])
 
 
 def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
@@ -256,6 +277,17 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
     elif q.kind == "duration":
         candidates = [p for p in candidates if p.unit]
         rule = "duration-v1"
+    elif q.kind == "percent" and claim.direction in {"decrease", "increase"} and \
+            not [p for p in candidates if _unit(p) == _unit(q)] and \
+            [p for p in evidence.quantities if p.kind == "ratio" and p.value]:
+        ratios = [p for p in evidence.quantities if p.kind == "ratio" and p.value]
+        p = min(ratios, key=lambda r: abs((_ratio_as_percent(r) or 0) - (q.value or 0)))
+        ctx.add("number-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
+                _cover(evidence, p.span.start, p.span.end),
+                {"article_value": _describe(q),
+                 "abstract_value": f"{_describe(p)}, a change of {_fmt(_ratio_as_percent(p))}%"},
+                al.score, al.paper_index, once=False)
+        return
     else:
         same_unit = [p for p in candidates if _unit(p) == _unit(q)]
         same_value = [p for p in evidence.quantities if p.value is not None and
@@ -359,13 +391,32 @@ _GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "sco
 
 
 def _outcome_phrases(claim: Claim) -> list[str]:
-    phrases = [e.norm or e.span.text for e in claim.entities if e.label == "OUTCOME"]
-    if claim.outcome and claim.outcome not in phrases:
-        phrases.append(claim.outcome)
-    return phrases
+    """The outcomes a result claim is about: its main outcome, else its outcome entities."""
+    if claim.outcome:
+        return [claim.outcome]
+    return [e.norm or e.span.text for e in claim.entities if e.label == "OUTCOME"][:2]
 
 
-def _mentioned(phrase: str, sentences: Sequence[str], coverage: float) -> bool:
+def _alternatives(phrase: str, synonyms: Sequence[Mapping[str, str]]) -> list[str]:
+    lower = phrase.lower()
+    out = [lower]
+    for row in synonyms:
+        if re.search(rf"\b{re.escape(row['term'])}\b", lower):
+            out += [re.sub(rf"\b{re.escape(row['term'])}\b", alt, lower)
+                    for alt in row["equivalents"].split("|")]
+            out += row["equivalents"].split("|")
+    return out
+
+
+def _mentioned(phrase: str, sentences: Sequence[str], coverage: float,
+               synonyms: Sequence[Mapping[str, str]] = ()) -> bool:
+    for alternative in _alternatives(phrase, synonyms):
+        if _mentioned_once(alternative, sentences, coverage):
+            return True
+    return False
+
+
+def _mentioned_once(phrase: str, sentences: Sequence[str], coverage: float) -> bool:
     words = [_stem(w) for w in content_words(phrase) if w not in _GENERIC_OUTCOME_WORDS]
     words = [w for w in words if len(w) > 2]
     if not words:
@@ -398,18 +449,14 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
                 {"paper_kind": "a secondary, exploratory analysis"}, al.score, paper_index)
         return True
     sentences = [s for claims in ctx.abstract_claims for s in _abstract_sentences(claims)]
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
     missing = [p for p in _outcome_phrases(claim)
-               if not _mentioned(p, sentences, settings["outcome_coverage"])]
+               if not _mentioned(p, sentences, settings["outcome_coverage"], synonyms)]
     if missing and (claim.direction or claim.significance or claim.quantities):
         what = " or ".join(f"“{m}”" for m in missing)
         ctx.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
                 {"what": what}, al.score, paper_index)
         return True
-    if al.abstract is None or al.score < ctx.verdicts["align"]["min_score"]:
-        if claim.direction or claim.significance:
-            ctx.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
-                    {"what": "this result"}, al.score, paper_index)
-            return True
     return False
 
 
