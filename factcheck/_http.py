@@ -151,12 +151,15 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         except requests.TooManyRedirects as exc:
             raise TransportError(f"too many redirects (more than {settings.max_redirects})",
                                  url) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:
             last_error = exc
             logger.info("request failed (attempt %s/%s): %s: %s", attempt + 1, attempts, url, exc)
             if attempt + 1 < attempts:
                 sleep(settings.backoff * 2 ** attempt * (1 + random.random() / 2))
             continue
+        except requests.RequestException as exc:
+            raise TransportError(f"the request could not be made: {exc}", url) from exc
         if result.status not in RETRY_STATUSES or attempt + 1 == attempts:
             return result
         wait = _retry_after(result.headers.get("retry-after"), settings.max_retry_after)
@@ -165,4 +168,5 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         logger.info("status %s, retrying in %.2fs: %s", result.status, wait, url)
         sleep(wait)
     kind = "timed out" if isinstance(last_error, requests.Timeout) else "could not connect"
-    raise TransportError(f"{kind} after {attempts} attempts: {last_error}", url)
+    tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+    raise TransportError(f"{kind} after {tries}: {last_error}", url)

@@ -108,11 +108,16 @@ def find_paper(article: Article, ctx: Context, paper: str | None = None,
     citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
     if paper_file is not None:
         return citations, _timed(ctx, "sources", lambda: paper_from_file(paper_file))
-    chosen = (citation_from_argument(paper),) if paper else citations
+    if paper:
+        chosen: tuple[Citation, ...] = (citation_from_argument(paper),)
+    else:
+        chosen = tuple(c for c in citations if c.primary)
     if not chosen:
+        elsewhere = f" (only {len(citations)} link(s) in navigation, footers or related-story " \
+            "rails, which never count as the story's source)" if citations else ""
         raise CitationNotFound(
             "the story links to no DOI, PubMed or PMC record and names no journal article we "
-            "could search for; pass the paper with --paper DOI|PMID")
+            f"could search for{elsewhere}; pass the paper with --paper DOI|PMID")
     found = _timed(ctx, "sources", lambda: resolve_paper(
         chosen, ctx.settings, session=ctx.session, cache=ctx.cache))
     return citations, found

@@ -1,0 +1,445 @@
+"""Citations stage: Article -> tuple[Citation, ...], best candidate first.
+
+Where a story points at its paper, in the order they are looked for:
+
+1. its links, matched against `rules/citations/publisher_urls.tsv` (doi.org, publisher article
+   pages, PubMed, PMC, Europe PMC, ClinicalTrials.gov);
+2. identifiers written in the text: URLs, bare DOIs ("doi:10.1000/xyz."), "PMID: 123",
+   "PMCID: PMC123", NCT numbers;
+3. when none of those is there, a `reference` citation built from what the text says about the
+   paper ("published in the journal X", "Smith et al.", a reference line), as a search query.
+
+Each candidate is scored from where it was found: the story body, a sentence with cue words from
+`rules/citations/citation_cues.tsv` ("study", "published in"), a "Source:" line, an
+early position, and repetition raise it; a link in the navigation, footer or a related-stories
+rail scores very low and is never marked primary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable, Iterator, Mapping
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from .errors import RuleError
+from .rules import Rules
+from .types import Article, Citation, CitationKind, Paragraph
+
+logger = logging.getLogger(__name__)
+
+# How much a kind of identifier says about which paper is meant, before context.
+KIND_WEIGHT: Mapping[str, float] = {"doi": 1.0, "pmid": 1.0, "pmcid": 0.95, "url": 0.6,
+                                    "nct": 0.5, "reference": 0.3}
+# Where on the page the mention sat; low regions can never give the primary citation.
+REGION_WEIGHT: Mapping[str, float] = {"body": 1.0, "other": 0.4, "nav": 0.02, "footer": 0.02,
+                                      "related": 0.02}
+LOW_REGIONS = frozenset({"nav", "footer", "related"})
+MAX_CUE_BONUS = 2.5  # cap on the summed positive cue weights of one sentence
+LABEL_BONUS = 2.0  # on a "Source:" / "Reference:" line
+POSITION_BONUS = 0.5  # at the very start of the text, falling to 0 at the end
+REPEAT_BONUS = 0.25  # per further mention, at most MAX_REPEATS of them
+MAX_REPEATS = 4
+TITLE_WORDS = 12  # title words kept in a reference query
+
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
+_DOI_URL_TAIL = re.compile(
+    r"(?:/(?:full|abstract|abs|pdf|epdf|fulltext|full\.pdf|meta|references|figures|html))+$"
+    r"|\.pdf$", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_PMID = re.compile(r"\b(?:PMID|PubMed\s+ID)\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
+_PMCID = re.compile(r"\b(?:PMCID\s*:?\s*)?(PMC\d{4,9})\b", re.IGNORECASE)
+_NCT = re.compile(r"\b(NCT\d{8})\b", re.IGNORECASE)
+_TRAILING = ".,;:!?'\"\u201d\u2019>*"
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?\s+(?=[A-Z\"\u201c(\[])")
+
+_NAME_WORD = r"[A-Z][\w&'\u2019-]*"
+_JOURNAL_NAME = (rf"(?:The\s+)?{_NAME_WORD}"
+                 rf"(?:(?:\s+(?:of(?:\s+the)?|and|&|for)\s+|\s+){_NAME_WORD}){{0,8}}")
+_JOURNAL = re.compile(
+    r"(?:(?:[Pp]ublished|[Aa]ppear(?:s|ed|ing)?|[Rr]eported|[Pp]resented|[Dd]escribed)"
+    r"(?:\s+(?:online|today|this\s+week|recently|last\s+\w+))?\s+in\s+(?:the\s+)?"
+    r"(?:(?:peer-reviewed|medical|scientific|academic|leading|prestigious)\s+)*"
+    r"(?:journal\s+(?:of\s+)?)?"
+    r"|\b[Tt]he\s+journal\s+(?:of\s+)?)"
+    rf"(?P<journal>{_JOURNAL_NAME})")
+_NOT_JOURNAL_TAIL = re.compile(
+    r"(?:\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December|The|This|It|In|On))+$")
+_REF_AUTHOR = re.compile(
+    r"^(?P<author>[A-Z][\w'\u2019-]+(?:[ -][A-Z][\w'\u2019-]+)?),?\s+(?:[A-Z]\.\s*){1,3}[,&(]"
+    r"|^(?P<vauthor>[A-Z][\w'\u2019-]+)\s+[A-Z]{1,3}[,.]")
+_TEXT_AUTHOR = re.compile(
+    r"(?P<etal>[A-Z][\w'\u2019-]+)\s+(?:et\s+al\b|and\s+(?:her|his|their)\s+colleagues)"
+    r"|(?:led\s+by|[Ll]ead\s+author|[Ff]irst\s+author)\s+(?:was\s+)?(?:Dr\.?\s+|Prof\.?\s+|"
+    r"Professor\s+)?(?:[A-Z][\w'\u2019-]+\s+){0,2}?(?P<led>[A-Z][\w'\u2019-]+)\b(?!\s+[A-Z])")
+_REF_YEAR = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?\)")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_REF_TITLE = re.compile(r"\((?:19|20)\d{2}[a-z]?\)\.?\s+(?P<title>[^.?!]{10,300}[.?!])")
+_QUOTED_TITLE = re.compile(r"\b(?:titled|entitled)\s+[\"\u201c](?P<title>[^\"\u201d]{10,300})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    kind: CitationKind
+    value: str
+    start: int | None
+    end: int | None
+    region: str
+    quote: str | None
+    label_line: bool = False
+
+
+def normalize_doi(text: str | None) -> str | None:
+    """The DOI in `text`, normalised: lowercase, no resolver prefix, URL-decoded, no trailing
+    punctuation; None when there is no DOI.
+
+    Args:
+        text: a DOI ("10.1000/XYZ"), "doi:10.1000/xyz", a doi.org URL, a publisher URL that embeds
+            a DOI, or a sentence ending with one ("... 10.1000/xyz).").
+
+    Returns:
+        The DOI, e.g. "10.1007/s40263-025-01183-7", or None.
+    """
+    if not text:
+        return None
+    decoded = unquote(text.strip())
+    match = _DOI.search(decoded)
+    if not match:
+        return None
+    doi = match.group(0)
+    if "/" in decoded[:match.start()] or decoded.lower().startswith(("http", "doi.org", "dx.")):
+        doi = re.split(r"[?#&]", doi)[0]  # a query string or fragment is the URL's, not the DOI's
+        doi = _DOI_URL_TAIL.sub("", doi)
+    doi = _strip_trailing(doi)
+    return doi.lower() if doi.partition("/")[2] else None
+
+
+def find_citations(article: Article, rules: Rules) -> tuple[Citation, ...]:
+    """Find every pointer from the story to a paper, best candidate first.
+
+    Args:
+        article: the story, with its text and links.
+        rules: the loaded rules; uses the `publisher_urls` and `citation_cues` tables and the
+            `citation_labels` lexicon.
+
+    Returns:
+        The citations sorted by score, highest first; the best one found in the story itself
+        (not in navigation, footer or related-stories links) has `primary=True`. Empty when the
+        story cites nothing.
+
+    Raises:
+        RuleError: a row of publisher_urls.tsv or citation_cues.tsv is malformed.
+    """
+    patterns = _url_patterns(rules.table("publisher_urls"))
+    labels = _label_paragraphs(article, rules.lexicon("citation_labels"))
+    mentions = list(_link_mentions(article, patterns, labels))
+    mentions.extend(_text_mentions(article, patterns, labels, mentions))
+    if not any(m.kind in ("doi", "pmid", "pmcid", "nct") and m.region not in LOW_REGIONS
+               for m in mentions):
+        reference = _reference_mention(article, labels)
+        if reference is not None:
+            mentions.append(reference)
+    citations = _score(article, mentions, _Cues.from_table(rules.table("citation_cues")))
+    logger.debug("citations: %s found, primary %s", len(citations),
+                 next((c.value for c in citations if c.primary), None))
+    return citations
+
+
+# -- links --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _UrlPattern:
+    id: str
+    regex: re.Pattern[str]
+    kind: str
+    prefix: str | None
+
+
+def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
+    out = []
+    for row in rows:
+        kind, _, prefix = row["kind"].partition(":")
+        if kind not in ("doi", "pmid", "pmcid", "nct", "url") or (prefix and kind != "doi"):
+            raise RuleError(f"unknown kind {row['kind']!r} in publisher_urls.tsv",
+                            rule_id=row["id"])
+        try:
+            regex = re.compile(row["regex"], re.IGNORECASE)
+        except re.error as exc:
+            raise RuleError(f"bad regex in publisher_urls.tsv: {exc}", rule_id=row["id"]) from exc
+        if kind != "url" and "id" not in regex.groupindex:
+            raise RuleError("regex has no (?P<id>...) group in publisher_urls.tsv",
+                            rule_id=row["id"])
+        out.append(_UrlPattern(row["id"], regex, kind, prefix or None))
+    return tuple(out)
+
+
+def _match_url(url: str, patterns: tuple[_UrlPattern, ...]) -> tuple[CitationKind, str] | None:
+    """The (kind, normalised value) a link points at, or None for an ordinary link."""
+    decoded = unquote(url.strip())
+    for pattern in patterns:
+        match = pattern.regex.search(decoded)
+        if not match:
+            continue
+        value = _value(pattern, match, url)
+        if value:
+            return value
+    return None
+
+
+def _value(pattern: _UrlPattern, match: re.Match[str],
+           url: str) -> tuple[CitationKind, str] | None:
+    if pattern.kind == "url":
+        return "url", _clean_url(url)
+    found = match.group("id")
+    if pattern.kind == "doi":
+        doi = normalize_doi(f"{pattern.prefix}/{found}" if pattern.prefix else found)
+        return ("doi", doi) if doi else None
+    if pattern.kind == "pmcid":
+        return "pmcid", found.upper()
+    if pattern.kind == "nct":
+        return "nct", found.upper()
+    return "pmid", str(int(found))
+
+
+def _clean_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+
+
+def _link_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
+                   labels: frozenset[int]) -> Iterator[_Mention]:
+    for link in article.links:
+        found = _match_url(link.href, patterns)
+        if found is None:
+            continue
+        kind, value = found
+        quote: str | None = link.text or None
+        label = False
+        if link.start is not None:
+            label = _paragraph_index(article.paragraphs, link.start) in labels
+            quote = _context(article, link.start, label)
+        yield _Mention(kind, value, link.start, link.end, link.region, quote, label)
+
+
+# -- identifiers in the text --------------------------------------------------------------------
+
+
+def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...], labels: frozenset[int],
+                   known: list[_Mention]) -> list[_Mention]:
+    text = article.text
+    taken = [(m.start, m.end) for m in known if m.start is not None and m.end is not None]
+    out: list[_Mention] = []
+
+    def add(kind: CitationKind, value: str | None, start: int, end: int) -> None:
+        if not value or any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        label = _paragraph_index(article.paragraphs, start) in labels
+        out.append(_Mention(kind, value, start, end, "body", _context(article, start, label),
+                            label))
+
+    for match in _URL.finditer(text):
+        url = _strip_trailing(match.group(0))
+        found = _match_url(url if "://" in url else f"https://{url}", patterns)
+        if found:
+            add(found[0], found[1], match.start(), match.start() + len(url))
+    for match in _DOI.finditer(text):
+        doi = _strip_trailing(match.group(0))
+        add("doi", normalize_doi(doi), match.start(), match.start() + len(doi))
+    for regex, kind in ((_PMID, "pmid"), (_PMCID, "pmcid"), (_NCT, "nct")):
+        for match in regex.finditer(text):
+            value = match.group(1).upper() if kind != "pmid" else str(int(match.group(1)))
+            add(kind, value, match.start(1), match.end(1))  # type: ignore[arg-type]
+    return out
+
+
+def _strip_trailing(value: str) -> str:
+    """Drop sentence punctuation after an identifier; keep a ")" that closes one inside it."""
+    while value:
+        last = value[-1]
+        if last in _TRAILING:
+            value = value[:-1]
+        elif last in ")]}" and value.count(last) > value.count({")": "(", "]": "[",
+                                                                 "}": "{"}[last]):
+            value = value[:-1]
+        else:
+            break
+    return value
+
+
+# -- a reference built from the text ------------------------------------------------------------
+
+
+def _reference_mention(article: Article, labels: frozenset[int]) -> _Mention | None:
+    text = article.text
+    journal = _JOURNAL.search(text)
+    ref_line = _reference_line(article, labels)
+    author = _author(ref_line, text)
+    if journal is None and author is None:
+        return None
+    name = _NOT_JOURNAL_TAIL.sub("", journal.group("journal")) if journal else None
+    anchor = journal.start() if journal else (author[1] if author else 0)
+    sentence = _sentence(text, anchor)
+    year = _year(ref_line, sentence)
+    title = _title(ref_line, text)
+    parts = [author[0] if author else None, name, year, title]
+    value = ", ".join(p for p in parts if p)
+    if not name and not (author and (year or title)):
+        return None  # a surname alone finds nothing
+    return _Mention("reference", value, anchor, anchor + len(sentence), "body", sentence,
+                    ref_line is not None)
+
+
+def _reference_line(article: Article, labels: frozenset[int]) -> str | None:
+    for index in sorted(labels):
+        paragraph = article.paragraphs[index]
+        line = article.text[paragraph.start:paragraph.end]
+        line = re.sub(r"^[^:]{1,25}:\s*", "", line) if ":" in line[:26] else line
+        if len(line) > 20:
+            return line
+    return None
+
+
+def _author(ref_line: str | None, text: str) -> tuple[str, int] | None:
+    if ref_line:
+        match = _REF_AUTHOR.match(ref_line)
+        if match:
+            return match.group("author") or match.group("vauthor"), text.find(ref_line)
+    match = _TEXT_AUTHOR.search(text)
+    if match:
+        group = "etal" if match.group("etal") else "led"
+        return match.group(group), match.start(group)
+    return None
+
+
+def _year(ref_line: str | None, sentence: str) -> str | None:
+    match = _REF_YEAR.search(ref_line) if ref_line else None
+    if match:
+        return match.group("year")
+    match = _YEAR.search(sentence)
+    return match.group(0) if match else None
+
+
+def _title(ref_line: str | None, text: str) -> str | None:
+    match = _REF_TITLE.search(ref_line) if ref_line else None
+    match = match or _QUOTED_TITLE.search(text)
+    if not match:
+        return None
+    words = match.group("title").rstrip(".?!").split()
+    return " ".join(words[:TITLE_WORDS])
+
+
+# -- context: sentences, label lines, cue words -------------------------------------------------
+
+
+def _sentence(text: str, offset: int) -> str:
+    """The sentence of `text` that holds `offset` (sentences never cross a paragraph break)."""
+    para_start = text.rfind("\n", 0, offset) + 1
+    para_end = text.find("\n", offset)
+    para_end = len(text) if para_end < 0 else para_end
+    start = para_start
+    for match in _SENTENCE_END.finditer(text, para_start, para_end):
+        if match.end() > offset:
+            return text[start:match.start()].strip()
+        start = match.end()
+    return text[start:para_end].strip()
+
+
+def _context(article: Article, offset: int, label_line: bool) -> str:
+    """The quote for a mention: its sentence, or the whole line of a "Source:" reference."""
+    if label_line:
+        index = _paragraph_index(article.paragraphs, offset)
+        if index is not None:
+            paragraph = article.paragraphs[index]
+            return article.text[paragraph.start:paragraph.end]
+    return _sentence(article.text, offset)
+
+
+def _paragraph_index(paragraphs: tuple[Paragraph, ...], offset: int) -> int | None:
+    for index, paragraph in enumerate(paragraphs):
+        if paragraph.start <= offset <= paragraph.end:
+            return index
+    return None
+
+
+def _label_paragraphs(article: Article, labels: frozenset[str]) -> frozenset[int]:
+    """Indexes of paragraphs that are a "Source: ..." line or follow a bare "Source:" line."""
+    if not labels:
+        return frozenset()
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    label = re.compile(rf"^\s*(?:{alternatives})\s*:", re.IGNORECASE)
+    bare = re.compile(rf"^\s*(?:{alternatives})\s*:?\s*$", re.IGNORECASE)
+    out: set[int] = set()
+    for index, paragraph in enumerate(article.paragraphs):
+        line = article.text[paragraph.start:paragraph.end]
+        if bare.match(line):
+            out.update(i for i in (index + 1, index + 2) if i < len(article.paragraphs))
+        elif label.match(line):
+            out.add(index)
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """Cue words with weights, matched as whole words, longest first."""
+
+    pattern: re.Pattern[str] | None
+    weights: Mapping[str, float]
+
+    @classmethod
+    def from_table(cls, rows: Iterable[Mapping[str, str]]) -> _Cues:
+        weights: dict[str, float] = {}
+        for row in rows:
+            try:
+                weights[row["cue"].lower()] = float(row["weight"])
+            except (KeyError, ValueError) as exc:
+                raise RuleError(f"citation_cues.tsv: bad row {dict(row)}: {exc}") from exc
+        if not weights:
+            return cls(None, weights)
+        alternatives = "|".join(re.escape(c) for c in sorted(weights, key=len, reverse=True))
+        return cls(re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE), weights)
+
+    def bonus(self, sentence: str) -> float:
+        if self.pattern is None:
+            return 0.0
+        found = {m.group(0).lower() for m in self.pattern.finditer(sentence)}
+        values = [self.weights[c] for c in found]
+        return min(MAX_CUE_BONUS, sum(v for v in values if v > 0)) + sum(v for v in values if v < 0)
+
+
+# -- scoring ------------------------------------------------------------------------------------
+
+
+def _score(article: Article, mentions: list[_Mention], cues: _Cues) -> tuple[Citation, ...]:
+    grouped: dict[tuple[CitationKind, str], list[_Mention]] = {}
+    for mention in mentions:
+        grouped.setdefault((mention.kind, mention.value), []).append(mention)
+    ranked: list[tuple[float, int, bool, Citation]] = []
+    for order, ((kind, value), group) in enumerate(grouped.items()):
+        pairs = sorted(((_mention_score(m, len(article.text), cues), m) for m in group),
+                       key=lambda pair: pair[0], reverse=True)
+        best_points, best = pairs[0]
+        repeats = min(MAX_REPEATS, sum(1 for _, m in pairs[1:] if m.region not in LOW_REGIONS))
+        score = round(KIND_WEIGHT[kind] * (best_points + REPEAT_BONUS * repeats), 4)
+        eligible = any(m.region not in LOW_REGIONS for m in group)
+        ranked.append((score, -order, eligible,
+                       Citation(kind=kind, value=value, quote=best.quote, score=score)))
+    ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    primary = next((i for i, item in enumerate(ranked) if item[2]), None)
+    return tuple(replace(item[3], primary=True) if i == primary else item[3]
+                 for i, item in enumerate(ranked))
+
+
+def _mention_score(mention: _Mention, length: int, cues: _Cues) -> float:
+    points = max(0.1, 1.0 + cues.bonus(mention.quote or ""))
+    if mention.label_line:
+        points += LABEL_BONUS
+    if mention.start is not None and length:
+        points += POSITION_BONUS * (1 - mention.start / length)
+    return points * REGION_WEIGHT.get(mention.region, REGION_WEIGHT["other"])
+
+
+__all__ = ["find_citations", "normalize_doi"]
