@@ -158,6 +158,9 @@ def get(session: requests.Session, url: str, settings: Settings, *,
             if attempt + 1 < attempts:
                 sleep(settings.backoff * 2 ** attempt * (1 + random.random() / 2))
             continue
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema):
+            raise  # a bad URL is the caller's input error, not a transport failure
         except requests.RequestException as exc:
             raise TransportError(f"the request could not be made: {exc}", url) from exc
         if result.status not in RETRY_STATUSES or attempt + 1 == attempts:
