@@ -1,0 +1,123 @@
+"""What every literature client shares: cache first, then one polite GET through `_http.get`.
+
+`ServiceClient.fetch` is the only place the clients touch the network or the cache:
+
+1. offline: answer from the cache, stale entries allowed, else `PaperNotFound("offline and not
+   cached")`;
+2. a fresh cache entry is the answer;
+3. otherwise GET with the service's rate limiter, retries and backoff (`factcheck._http.get`);
+   200 -> cache and return the text; 400/404/410 -> None (the service does not know it);
+   429/5xx after retries or a transport failure -> `UpstreamError`, unless a stale cache entry
+   can answer instead (logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+from urllib.parse import urlencode
+
+import requests
+
+from .._http import RateLimiter, TransportError, get
+from ..cache import Cache
+from ..config import Settings
+from ..errors import PaperNotFound, UpstreamError
+from ._parse import SERVICE_NAMES
+
+logger = logging.getLogger(__name__)
+
+# Parameters that identify us or hold secrets: sent, but never part of a cache key.
+_UNKEYED = frozenset({"tool", "email", "api_key", "mailto"})
+_NOT_FOUND = frozenset({400, 404, 410})
+
+
+class ServiceClient:
+    """Base of the four clients; subclasses set `service` and call `fetch`.
+
+    Args:
+        settings: the run's Settings (base URL, rate, timeouts, retries, offline flag).
+        session: the shared requests session (`factcheck._http.make_session`).
+        cache: the raw-answer cache, or None for no caching.
+        limiter: the service's RateLimiter shared by all threads of the run; one is made from
+            `settings.service_rates[service]` when None.
+    """
+
+    service = ""
+
+    def __init__(self, settings: Settings, session: requests.Session, cache: Cache | None = None,
+                 limiter: RateLimiter | None = None):
+        self.settings = settings
+        self.session = session
+        self.cache = cache
+        self.limiter = limiter or RateLimiter(settings.service_rates.get(self.service, 0.0))
+        self.base_url = settings.service_urls[self.service].rstrip("/")
+
+    @property
+    def name(self) -> str:
+        """The service's display name ("Europe PMC")."""
+        return SERVICE_NAMES.get(self.service, self.service)
+
+    def _params(self, params: Mapping[str, str]) -> dict[str, str]:
+        """Extra parameters every request carries (contact address, keys); subclasses add theirs."""
+        return dict(params)
+
+    def fetch(self, path: str, params: Mapping[str, str], query: str) -> str | None:
+        """The text of `GET base/path?params`, from the cache when possible.
+
+        Args:
+            path: the endpoint relative to the service's base URL, e.g. "esearch.fcgi".
+            params: query parameters (credentials and contact are added by `_params`).
+            query: what is being looked up, for messages ("doi 10.1/x").
+
+        Returns:
+            The response text, or None when the service answered that it has no such record.
+
+        Raises:
+            PaperNotFound: offline and the answer is not in the cache.
+            UpstreamError: 429/5xx after retries, or the service could not be reached, and no
+                cached answer (even stale) exists.
+        """
+        key = path + ("?" + urlencode(sorted((k, v) for k, v in params.items()
+                                             if k not in _UNKEYED)) if params else "")
+        if self.settings.offline:
+            text = self.cache.get(self.service, key, allow_stale=True) if self.cache else None
+            if text is None:
+                raise PaperNotFound(f"{self.name}: offline and not cached: {query}",
+                                    service=self.service, query=query)
+            return text
+        if self.cache is not None:
+            text = self.cache.get(self.service, key)
+            if text is not None:
+                logger.debug("cache hit: %s %s", self.service, key)
+                return text
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            resp = get(self.session, url, self.settings, params=self._params(params),
+                       limiter=self.limiter, max_bytes=self.settings.max_page_bytes)
+        except TransportError as exc:
+            error = UpstreamError(f"{self.name} could not be reached for {query}: {exc}",
+                                  service=self.service, query=query, status=exc.status)
+            return self._stale_or_raise(key, error)
+        if resp.status == 200:
+            text = resp.content.decode("utf-8", errors="replace")
+            if self.cache is not None:
+                self.cache.put(self.service, key, text)
+            return text
+        if resp.status in _NOT_FOUND:
+            logger.info("%s has no record (HTTP %s): %s", self.service, resp.status, query)
+            return None
+        attempts = self.settings.retries + 1
+        error = UpstreamError(
+            f"{self.name} answered HTTP {resp.status} for {query} after {attempts} attempt"
+            f"{'s' if attempts != 1 else ''}; try again later",
+            service=self.service, query=query, status=resp.status)
+        return self._stale_or_raise(key, error)
+
+    def _stale_or_raise(self, key: str, error: UpstreamError) -> str:
+        if self.cache is not None:
+            text = self.cache.get(self.service, key, allow_stale=True)
+            if text is not None:
+                logger.warning("%s; using the stale cached answer", error)
+                return text
+        raise error

@@ -1,0 +1,60 @@
+"""Crossref REST client: `/works/<doi>` for metadata (and the abstract when deposited), and
+`/works?query.bibliographic=` to turn a reference string into candidate papers.
+
+Requests carry `mailto` (the polite pool). Crossref has no PMIDs, so there is no `by_pmid`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+from urllib.parse import quote
+
+from ..types import Paper
+from ._client import ServiceClient
+from ._parse import normalize_doi, parse_crossref_items, parse_crossref_json
+
+logger = logging.getLogger(__name__)
+
+
+class CrossrefClient(ServiceClient):
+    """Look papers up in Crossref (`settings.service_urls["crossref"]`)."""
+
+    service = "crossref"
+
+    def _params(self, params: Mapping[str, str]) -> dict[str, str]:
+        out = dict(params)
+        out["mailto"] = self.settings.mailto
+        return out
+
+    def by_doi(self, doi: str) -> Paper | None:
+        """The Crossref work `doi`, or None when Crossref does not know it.
+
+        Raises:
+            UpstreamError: Crossref failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        doi = normalize_doi(doi) or doi
+        query = f"doi {doi}"
+        text = self.fetch(f"works/{quote(doi, safe='/')}", {}, query)
+        return parse_crossref_json(text, query) if text else None
+
+    def search_scored(self, reference: str, limit: int = 5) -> list[tuple[Paper, float]]:
+        """(Paper, Crossref score) for a reference string (query.bibliographic), best first.
+
+        Raises:
+            UpstreamError: Crossref failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        query = f"reference {reference!r}"
+        text = self.fetch("works", {"query.bibliographic": reference, "rows": str(limit)}, query)
+        return parse_crossref_items(text, query) if text else []
+
+    def search(self, reference: str, limit: int = 5) -> list[Paper]:
+        """Candidate papers for a reference string, best first; unvalidated.
+
+        Raises:
+            UpstreamError: Crossref failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        return [paper for paper, _score in self.search_scored(reference, limit)]

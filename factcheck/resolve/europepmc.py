@@ -1,0 +1,65 @@
+"""Europe PMC REST client: `search?query=...&resultType=core&format=json` -> Paper.
+
+Only resultType=core carries `abstractText`; the record chosen is the one whose DOI / PMID /
+PMCID equals the one asked for, never merely the first hit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..types import Paper
+from ._client import ServiceClient
+from ._parse import normalize_doi, parse_europepmc_json
+
+logger = logging.getLogger(__name__)
+
+# A DOI or PMID query matches one record (occasionally a preprint too); a few rows are enough.
+_PAGE_SIZE = "5"
+
+
+class EuropePMCClient(ServiceClient):
+    """Look papers up in Europe PMC (`settings.service_urls["europepmc"]`)."""
+
+    service = "europepmc"
+
+    def _search(self, search_query: str, query: str) -> list[Paper]:
+        text = self.fetch("search", {"query": search_query, "resultType": "core",
+                                     "format": "json", "pageSize": _PAGE_SIZE}, query)
+        return parse_europepmc_json(text, query) if text else []
+
+    def by_doi(self, doi: str) -> Paper | None:
+        """The Europe PMC record whose DOI is `doi`, or None.
+
+        Raises:
+            UpstreamError: Europe PMC failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        doi = normalize_doi(doi) or doi
+        papers = self._search(f'DOI:"{doi}"', f"doi {doi}")
+        matches = [p for p in papers if p.doi == doi]
+        # Prefer the MEDLINE record over a preprint or a PMC-only copy of the same paper.
+        matches.sort(key=lambda p: (p.pmid is None, not p.sections))
+        return matches[0] if matches else None
+
+    def by_pmid(self, pmid: str) -> Paper | None:
+        """The Europe PMC record for PubMed id `pmid`, or None.
+
+        Raises:
+            UpstreamError: Europe PMC failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        pmid = pmid.strip()
+        papers = self._search(f"EXT_ID:{pmid} AND SRC:MED", f"PMID {pmid}")
+        return next((p for p in papers if p.pmid == pmid), None)
+
+    def by_pmcid(self, pmcid: str) -> Paper | None:
+        """The Europe PMC record for PMC id `pmcid` ("PMC1234567"), or None.
+
+        Raises:
+            UpstreamError: Europe PMC failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        pmcid = pmcid.strip().upper()
+        papers = self._search(f"PMCID:{pmcid}", f"PMCID {pmcid}")
+        return next((p for p in papers if (p.pmcid or "").upper() == pmcid), None)
