@@ -513,6 +513,49 @@ def _said(direction: str) -> str:
             "no_change": "no change"}.get(direction, direction)
 
 
+_ARM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:group|arm|cohort)s?\b", re.I)
+_ARM_SKIP = frozenset({"the", "a", "an", "each", "both", "two", "this", "that", "same", "control"})
+
+
+def _arms(claim: Claim) -> list[tuple[int, str]]:
+    """(position, normalised arm name) of each "X group" mention in the claim."""
+    out = []
+    for m in _ARM.finditer(claim.text):
+        words = [w for w in m.group(1).lower().split() if w not in _ARM_SKIP]
+        if not words:
+            continue
+        head = re.split(r"[-\s]", words[-1] if len(words) == 1 else words[0])[0]
+        out.append((claim.start + m.start(), _stem(head)))
+    return out
+
+
+def _bindings(claim: Claim) -> dict[float, str]:
+    arms = _arms(claim)
+    if len({a for _, a in arms}) < 2:
+        return {}
+    out: dict[float, str] = {}
+    for q in claim.quantities:
+        if q.value is None or q.kind == "ci":
+            continue
+        nearest = min(arms, key=lambda arm: abs(arm[0] - q.span.start))
+        out[round(q.value, 6)] = nearest[1]
+    return out
+
+
+def check_group_swap(ctx: _Ctx, al: Alignment) -> None:
+    """Numbers attributed to the wrong arms: 203 deaths 'in the intensive group' vs 203 in standard."""
+    claim, evidence = al.article, al.abstract
+    if evidence is None or al.score < ctx.verdicts["align"]["min_score"]:
+        return
+    mine, theirs = _bindings(claim), _bindings(evidence)
+    arms_mine, arms_theirs = set(mine.values()), set(theirs.values())
+    swapped = [v for v, arm in mine.items() if v in theirs and theirs[v] != arm
+               and arm in arms_theirs and theirs[v] in arms_mine]
+    if len(swapped) >= 1:
+        ctx.add("group-swap-v1", claim, sentence_span(claim), sentence_span(evidence),
+                {"values": ", ".join(_fmt(v) for v in swapped)}, al.score, al.paper_index)
+
+
 # --- population --------------------------------------------------------------------------------
 
 def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any]) -> set[str]:
@@ -777,6 +820,7 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
         check_numbers(ctx, al)
         check_uncertainty(ctx, al)
         check_direction_significance(ctx, al)
+        check_group_swap(ctx, al)
         check_population(ctx, al)
         check_design(ctx, al)
         check_causal_and_hedges(ctx, al)

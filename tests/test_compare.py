@@ -261,3 +261,27 @@ def test_compare_terminology_complete_case(rules, story, expected):
            fields={"kind": "method"})],
         rules)
     assert ("other" in kinds(findings)) is expected
+
+
+def test_compare_numbers_given_to_the_wrong_group(rules):
+    findings, _ = run(
+        [S("By then 203 people had died in the intensive-treatment group compared with 257 in "
+           "the standard group.", [Q("203 people", "count", 203, of="people"),
+                                   Q("257", "number", 257)])],
+        [S("Death occurred in 257 patients in the intensive-therapy group and 203 in the "
+           "standard-therapy group.", [Q("257 patients", "count", 257, of="patients"),
+                                       Q("203", "number", 203)])],
+        rules)
+    swap = [f for f in findings if f.rule_id == "group-swap-v1"]
+    assert swap and swap[0].kind == "direction" and swap[0].severity == "high"
+
+
+def test_compare_numbers_in_the_right_groups_are_not_swapped(rules):
+    findings, _ = run(
+        [S("257 people died in the intensive-treatment group and 203 in the standard group.",
+           [Q("257 people", "count", 257, of="people"), Q("203", "number", 203)])],
+        [S("Death occurred in 257 patients in the intensive-therapy group and 203 in the "
+           "standard-therapy group.", [Q("257 patients", "count", 257, of="patients"),
+                                       Q("203", "number", 203)])],
+        rules)
+    assert not [f for f in findings if f.rule_id == "group-swap-v1"]
