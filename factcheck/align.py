@@ -44,8 +44,16 @@ class _Profile:
     entities: frozenset[str]
 
 
-def _profile(claim: Claim) -> _Profile:
-    words = content_words(claim.text)
+def _expansions(text: str, synonyms: Sequence[Mapping[str, str]]) -> list[str]:
+    lower, out = text.lower(), []
+    for row in synonyms:
+        if re.search(rf"\b{re.escape(row['term'])}\b", lower):
+            out.extend(content_words(row["equivalents"].replace("|", " ")))
+    return out
+
+
+def _profile(claim: Claim, synonyms: Sequence[Mapping[str, str]] = ()) -> _Profile:
+    words = content_words(claim.text) + _expansions(claim.text, synonyms)
     for entity in claim.entities:
         if entity.norm and entity.norm.lower() not in claim.text.lower():
             words.extend(content_words(entity.norm))
@@ -72,13 +80,16 @@ def _score(a: _Profile, b: _Profile, weights: Mapping[str, float]) -> float:
 
 
 def align_claims(article_claims: Sequence[Claim], abstract_claims: Sequence[Sequence[Claim]],
-                 weights: Mapping[str, float]) -> tuple[Alignment, ...]:
+                 weights: Mapping[str, float],
+                 synonyms: Sequence[Mapping[str, str]] = ()) -> tuple[Alignment, ...]:
     """Best abstract evidence for every story claim, across all cited papers.
 
     Args:
         article_claims: the story's claims.
         abstract_claims: one sequence of claims per paper, in the order of the report's papers.
         weights: the [align] table of rules/verdicts.toml.
+        synonyms: rows of rules/lexicons/outcome_synonyms.tsv; a story's lay words also count
+            as the clinical terms they stand for ("heart attack" meets "myocardial infarction").
 
     Returns:
         One Alignment per story claim; `abstract` is None when no paper has any claim.
@@ -86,7 +97,7 @@ def align_claims(article_claims: Sequence[Claim], abstract_claims: Sequence[Sequ
     profiles = [[(_profile(c), c) for c in claims] for claims in abstract_claims]
     out = []
     for claim in article_claims:
-        mine = _profile(claim)
+        mine = _profile(claim, synonyms)
         best: tuple[float, Claim | None, int] = (0.0, None, 0)
         for index, candidates in enumerate(profiles):
             for profile, candidate in candidates:
@@ -99,8 +110,9 @@ def align_claims(article_claims: Sequence[Claim], abstract_claims: Sequence[Sequ
 
 
 def ranked_evidence(article: Claim, abstract_claims: Sequence[Claim],
-                    weights: Mapping[str, float]) -> list[tuple[float, Claim]]:
+                    weights: Mapping[str, float],
+                    synonyms: Sequence[Mapping[str, str]] = ()) -> list[tuple[float, Claim]]:
     """Every abstract claim scored as evidence for `article`, best first."""
-    mine = _profile(article)
+    mine = _profile(article, synonyms)
     scored = [(_score(mine, _profile(c), weights), c) for c in abstract_claims]
     return sorted(scored, key=lambda pair: -pair[0])

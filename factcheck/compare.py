@@ -837,7 +837,8 @@ def _best_for_numbers(ctx: _Ctx, al: Alignment) -> Alignment:
     if not al.article.quantities or not ctx.abstract_claims:
         return al
     weights = ctx.verdicts["align"]
-    ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index], weights)
+    ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index], weights,
+                             ctx.rules.tables.get("outcome_synonyms", ()))
     for score, candidate in ranked[:3]:
         if score < weights["min_score"]:
             break

@@ -161,7 +161,9 @@ def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
     abstract_claims = _timed(ctx, "claims_abstract", lambda: tuple(
         analyzer.claims(p.abstract, "abstract", _sections(p)) for p in papers))
     weights = ctx.rules.setting("verdicts")["align"]
-    alignments = _timed(ctx, "align", lambda: align_claims(claims, abstract_claims, weights))
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    alignments = _timed(ctx, "align", lambda: align_claims(claims, abstract_claims, weights,
+                                                           synonyms))
     findings, supported = _timed(ctx, "compare", lambda: judge(
         article, papers, claims, abstract_claims, alignments, ctx.rules))
     return Report(
