@@ -1,0 +1,148 @@
+"""The NLP stage: the only place spaCy is loaded.
+
+`load_nlp(settings, rules)` builds the pipeline once and returns an `Analyzer`; other modules call
+`Analyzer.claims(...)` and `Analyzer.quantities(...)` and see only our dataclasses.
+
+Pipeline: blank English (or `settings.nlp_model` when `use_model_if_installed` and it is
+installed) with scispaCy's rule tokenizer, then
+
+1. `factcheck_sentencizer`    sentence boundaries: scispaCy's pysbd_sentencizer rules, faster;
+2. `factcheck_rule_ruler`     rules/claims/*.jsonl patterns and lexicon terms -> doc.spans["factcheck"]
+                              (added first, so its phrase patterns are only tokenized);
+3. `abbreviation_detector`    "low-dose naltrexone (LDN)" -> LDN's long form (scispaCy);
+4. `factcheck_drugs`          the packaged drug dictionary, compiled once into settings.cache_dir;
+5. `factcheck_quantities`     numbers, units, intervals -> doc.user_data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+import warnings
+from typing import Sequence
+
+from ..config import Settings
+from ..rules import Rules
+from ..types import Claim, Origin, Quantity, Span
+from .quantities import QuantityFinder, build_finder, convert, find_quantities
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Analyzer", "convert", "load_nlp"]
+
+
+class Analyzer:
+    """A loaded pipeline plus the rules it was built from."""
+
+    def __init__(self, nlp: object, rules: Rules, finder: QuantityFinder) -> None:
+        self.nlp = nlp
+        self.rules = rules
+        self.finder = finder
+
+    @property
+    def pipe_names(self) -> tuple[str, ...]:
+        return tuple(self.nlp.pipe_names)  # type: ignore[attr-defined]
+
+    def claims(self, text: str, origin: Origin,
+               sections: Sequence[tuple[int, int, str]] = ()) -> tuple[Claim, ...]:
+        """Split `text` into sentence-level claims with their slots filled.
+
+        Args:
+            text: an article's text or an abstract (sections joined by types.SECTION_JOINER).
+            origin: "article" or "abstract".
+            sections: (start, end, label) ranges of `text`: abstract section categories
+                (METHODS, RESULTS, ...) or article paragraph roles (title, standfirst, body).
+
+        Returns:
+            Claims in text order; spans are offsets into `text`.
+        """
+        from .claims import extract_claims
+
+        with warnings.catch_warnings():
+            # scispaCy's abbreviation detector warns that its optional global matcher is empty
+            warnings.filterwarnings("ignore", message=r".*W036")
+            doc = self.nlp(text)  # type: ignore[operator]
+        return extract_claims(doc, origin, sections, self.rules)
+
+    def matches(self, text: str) -> tuple[tuple[str, str, Span], ...]:
+        """The rule and lexicon matches in `text`, for tests and `factcheck rules` listings.
+
+        Args:
+            text: any text.
+
+        Returns:
+            (label, rule id, span) triples in text order; rule ids are the jsonl `id`s,
+            `lexicon:<name>` or `<table>:<value>` for lexicon terms.
+        """
+        from .components import SPANS_KEY
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*W036")
+            doc = self.nlp(text)  # type: ignore[operator]
+        found = sorted(doc.spans.get(SPANS_KEY, ()), key=lambda s: (s.start_char, s.end_char))
+        return tuple((s.label_, s.id_ or "lexicon:drug-dictionary", Span(s.start_char, s.end_char, s.text))
+                     for s in found)
+
+    def quantities(self, text: str) -> tuple[Quantity, ...]:
+        """Every quantity in `text` (no spaCy pass needed).
+
+        Args:
+            text: any text.
+
+        Returns:
+            Quantities sorted by position, with exact spans.
+        """
+        return find_quantities(text, self.finder)
+
+
+def _base(settings: Settings):  # type: ignore[no-untyped-def]
+    """The installed model when settings ask for it and it is importable, else blank English."""
+    import spacy
+
+    name = settings.nlp_model
+    if settings.use_model_if_installed and name and importlib.util.find_spec(name) is not None:
+        logger.info("nlp: using installed model %s", name)
+        return spacy.load(name)
+    from . import components  # noqa: F401  registers our tokenizer and factories
+
+    config = {"nlp": {"tokenizer": {"@tokenizers": "factcheck_scispacy_tokenizer.v1"}}}
+    return spacy.blank("en", config=config)
+
+
+def load_nlp(settings: Settings, rules: Rules) -> Analyzer:
+    """Build the pipeline once for this process.
+
+    Args:
+        settings: supplies nlp_model, use_model_if_installed and cache_dir (for the drug index).
+        rules: the loaded rule files.
+
+    Returns:
+        An Analyzer ready for `claims` and `quantities`.
+
+    Raises:
+        RuleError: a pattern in rules/claims/ is not a valid spaCy pattern.
+    """
+    started = time.perf_counter()
+    from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  registers the factory
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from ..errors import RuleError
+    from .components import drug_index, rule_patterns
+
+    nlp = _base(settings)
+    # The ruler goes in first: SpanRuler runs the components before it over every phrase pattern.
+    ruler = nlp.add_pipe("factcheck_rule_ruler", first=True)
+    try:
+        ruler.add_patterns(rule_patterns(rules))
+    except ValueError as exc:
+        raise RuleError(f"a pattern in {rules.root / 'claims'} is not valid for spaCy: {exc}") from exc
+    if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
+        nlp.add_pipe("factcheck_sentencizer", first=True)
+    nlp.add_pipe("abbreviation_detector")
+    drugs = nlp.add_pipe("factcheck_drugs")
+    drugs.initialize(drug_index(settings.cache_dir, rules.lexicon("drug_exclusions"), STOP_WORDS))
+    finder = build_finder(rules)
+    nlp.add_pipe("factcheck_quantities").initialize(finder)
+    logger.info("nlp: pipeline %s ready in %.2fs", nlp.pipe_names, time.perf_counter() - started)
+    return Analyzer(nlp, rules, finder)

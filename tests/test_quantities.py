@@ -1,0 +1,213 @@
+"""The quantity finder: numbers, units, intervals, p-values, counts and durations with exact spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from factcheck.nlp.quantities import build_finder, convert, find_quantities, parse_number
+from factcheck.rules import load_rules
+
+
+@pytest.fixture(scope="module")
+def finder():
+    return build_finder(load_rules())
+
+
+def _one(text: str, finder, kind: str | None = None):
+    found = [q for q in find_quantities(text, finder) if kind is None or q.kind == kind]
+    assert len(found) == 1, found
+    q = found[0]
+    assert text[q.span.start:q.span.end] == q.span.text
+    return q
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1,203", 1203.0), ("−1.9", -1.9), ("-0.4", -0.4), (".001", 0.001), ("ninety-nine", 99.0),
+    ("twelve", 12.0), ("1.2 million", 1_200_000.0), ("forty two", 42.0),
+])
+def test_quantities_parse_number(text: str, value: float, finder) -> None:
+    assert parse_number(text, finder) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text,span,value,of", [
+    ("In the trial, 99 women with fibromyalgia were treated.", "99 women", 99, "women"),
+    ("The cohort included 1,203 adults aged over 65.", "1,203 adults", 1203, "adults"),
+    ("For 12 weeks, 99 fibromyalgia patients received either drug.", "99 fibromyalgia patients", 99, "patients"),
+    ("Ninety-nine volunteers took part.", "Ninety-nine volunteers", 99, "volunteers"),
+    ("The study followed 300 healthy older adults.", "300 healthy older adults", 300, "adults"),
+    ("Outcomes were analysed (n = 45).", "n = 45", 45, "participants"),
+])
+def test_quantities_counts(text, span, value, of, finder) -> None:
+    q = _one(text, finder, "count")
+    assert (q.span.text, q.value, q.of) == (span, value, of)
+
+
+def test_quantities_versus_counts(finder) -> None:
+    text = "in the complete case population (45 versus 47 participants)."
+    counts = [q for q in find_quantities(text, finder) if q.kind == "count"]
+    assert [(q.span.text, q.value, q.of) for q in counts] == [
+        ("45", 45, "participants"), ("47 participants", 47, "participants")]
+
+
+@pytest.mark.parametrize("text,span,value,unit", [
+    ("Patients were treated for 12 weeks.", "12 weeks", 12, "week"),
+    ("After three months of treatment,", "three months", 3, "month"),
+    ("at the 2-year follow-up visit", "2-year", 2, "year"),
+    ("using the 30-second chair stand test", "30-second", 30, "second"),
+    ("using the 30-s chair stand test", "30-s", 30, "second"),
+    ("Participants slept 7 hours a night.", "7 hours", 7, "hour"),
+])
+def test_quantities_durations(text, span, value, unit, finder) -> None:
+    q = _one(text, finder, "duration")
+    assert (q.span.text, q.value, q.unit) == (span, value, unit)
+
+
+@pytest.mark.parametrize("text,value,unit,low,high", [
+    ("greater enhancement (2.0 kPa; 95% confidence interval (CI) 0.4-3.7 kPa) with LDN", 2.0, "kPa", 0.4, 3.7),
+    ("an increase of 1.2 kPa (95% CI 0.05-2.4 kPa) in the LDN group", 1.2, "kPa", 0.05, 2.4),
+    ("a possible decrease of 0.8 kPa (95% CI −1.9 to 0.4 kPa)", 0.8, "kPa", -1.9, 0.4),
+    ("a decrease of 0.8 kPa (95% CI -1.9 to 0.4 kPa)", 0.8, "kPa", -1.9, 0.4),
+    ("a decrease of 0.8 kPa (95% CI –1.9 – 0.4 kPa)", 0.8, "kPa", -1.9, 0.4),
+    ("HR 0.82; 95% CI, 0.71 to 0.95", 0.82, "HR", 0.71, 0.95),
+    ("hazard ratio 0.82 (95% CI 0.71–0.95)", 0.82, "HR", 0.71, 0.95),
+    ("odds ratio of 1.4 [1.1; 1.9]", 1.4, "OR", 1.1, 1.9),
+    ("RR 0.75 (95% CI: 0.60, 0.93)", 0.75, "RR", 0.60, 0.93),
+    ("systolic pressure fell by 5.1 mmHg (95% CI 2.0 to 8.2)", 5.1, "mmHg", 2.0, 8.2),
+    ("SMD −0.35 (95% CrI −0.60 to −0.10)", -0.35, "SMD", -0.60, -0.10),
+])
+def test_quantities_confidence_intervals(text, value, unit, low, high, finder) -> None:
+    found = find_quantities(text, finder)
+    point = [q for q in found if q.kind != "ci"]
+    ci = [q for q in found if q.kind == "ci"]
+    assert len(point) == 1 and len(ci) == 1, found
+    assert (point[0].value, point[0].unit) == (pytest.approx(value), unit)
+    assert (point[0].low, point[0].high) == (pytest.approx(low), pytest.approx(high))
+    assert (ci[0].low, ci[0].high) == (pytest.approx(low), pytest.approx(high))
+    assert ci[0].span.start > point[0].span.start
+    assert text[ci[0].span.start:ci[0].span.end] == ci[0].span.text
+
+
+def test_quantities_ci_level(finder) -> None:
+    ci = _one("mean difference 2.0 (90% CI 0.4 to 3.7)", finder, "ci")
+    assert ci.value == 90.0
+
+
+@pytest.mark.parametrize("text,value,qualifier", [
+    ("P < .001", 0.001, "<"), ("p=0.03", 0.03, None), ("(P = .21)", 0.21, None),
+    ("P<.001", 0.001, "<"), ("p ≤ 0.05", 0.05, "<="), ("p-value of 0.04", 0.04, None),
+])
+def test_quantities_p_values(text, value, qualifier, finder) -> None:
+    q = _one(text, finder, "p_value")
+    assert (q.value, q.qualifier) == (pytest.approx(value), qualifier)
+
+
+@pytest.mark.parametrize("text,span,value,unit,relative", [
+    ("Mortality was 12% in the drug group.", "12%", 12, "%", False),
+    ("a 50% lower risk of dementia", "50%", 50, "%", True),
+    ("an absolute difference of 5 percentage points", "5 percentage points", 5, "percentage points", False),
+    ("Twenty per cent of children", "Twenty per cent", 20, "%", False),
+    ("One in five adults reported pain.", "One in five", 20, "%", None),
+    ("Half of patients improved.", "Half", 50, "%", None),
+    ("a third of participants dropped out", "a third", 33.33, "%", None),
+    ("two thirds of women", "two thirds", 66.67, "%", None),
+])
+def test_quantities_percentages(text, span, value, unit, relative, finder) -> None:
+    q = _one(text, finder, "percent")
+    assert (q.span.text, q.value, q.unit, q.relative) == (span, pytest.approx(value), unit, relative)
+
+
+@pytest.mark.parametrize("text,span,value", [
+    ("The drug halved the number of attacks.", "halved", 0.5),
+    ("Rates doubled over a decade.", "doubled", 2.0),
+    ("a three-fold higher risk", "three-fold", 3.0),
+    ("a 3-fold increase", "3-fold", 3.0),
+    ("twice as likely to relapse", "twice", 2.0),
+])
+def test_quantities_multipliers(text, span, value, finder) -> None:
+    q = _one(text, finder, "ratio")
+    assert (q.span.text, q.value, q.unit, q.relative) == (span, value, "x", True)
+
+
+@pytest.mark.parametrize("text,span,value,unit", [
+    ("LDL fell by 38 mg/dl.", "38 mg/dl", 38, "mg/dL"),
+    ("HbA1c dropped 5 mmol/mol", "5 mmol/mol", 5, "mmol/mol"),
+    ("blood pressure 135 mm Hg", "135 mm Hg", 135, "mmHg"),
+    ("lost 4.5 kg on average", "4.5 kg", 4.5, "kg"),
+    ("lost 10 pounds", "10 pounds", 10, "lb"),
+    ("2,000 IU of vitamin D daily", "2,000 IU", 2000, "IU"),
+    ("4.5mg of naltrexone", "4.5mg", 4.5, "mg"),
+    ("12.5 per 100,000 person-years", "12.5 per 100,000", 12.5, "per 100,000"),
+])
+def test_quantities_measures(text, span, value, unit, finder) -> None:
+    q = _one(text, finder, "measure")
+    assert (q.span.text, q.value, q.unit) == (span, value, unit)
+
+
+@pytest.mark.parametrize("text,qualifier,value", [
+    ("nearly 100 children", "~", 100), ("more than 1,200 adults", ">", 1200),
+    ("at least 45 women", ">=", 45), ("fewer than 30 patients", "<", 30), ("up to 12 weeks", "<=", 12),
+])
+def test_quantities_qualifiers(text, qualifier, value, finder) -> None:
+    q = _one(text, finder)
+    assert (q.qualifier, q.value) == (qualifier, value)
+
+
+@pytest.mark.parametrize("text,low,high,unit", [
+    ("women aged 45-60 years", 45, 60, "year"),
+    ("women aged 45 to 60 years", 45, 60, "year"),
+    ("between 45 and 60 years old", 45, 60, "year"),
+])
+def test_quantities_ranges(text, low, high, unit, finder) -> None:
+    q = _one(text, finder)
+    assert (q.low, q.high, q.unit, q.value) == (low, high, unit, None)
+
+
+def test_quantities_mean_sd(finder) -> None:
+    found = find_quantities("baseline CPM was 3.2 ± 1.1 kPa", finder)
+    mean = [q for q in found if q.of != "sd"][0]
+    sd = [q for q in found if q.of == "sd"][0]
+    assert (mean.value, mean.unit, mean.span.text) == (3.2, "kPa", "3.2 ± 1.1 kPa")
+    assert sd.value == 1.1
+
+
+def test_quantities_money(finder) -> None:
+    q = _one("The NHS spends £1.2 million a year.", finder, "money")
+    assert (q.value, q.unit) == (1_200_000, "GBP")
+
+
+@pytest.mark.parametrize("text", [
+    "COVID-19 vaccines and IL-6 levels", "registered on 30 January 2020", "NCT0427877",
+    "https://doi.org/10.1007/s40263-025-01183-7", "published in 2025", "one of the outcomes",
+    "adults with type 2 diabetes", "as Figure 2 shows", "a phase 3 trial",
+])
+def test_quantities_ignores_names_dates_and_ids(text, finder) -> None:
+    assert find_quantities(text, finder) == ()
+
+
+def test_quantities_change_from_to_is_two_numbers(finder) -> None:
+    found = find_quantities("systolic pressure fell from 140 to 135 mmHg", finder)
+    assert [q.value for q in found] == [140, 135]
+
+
+@pytest.mark.parametrize("value,src,dst,expected", [
+    (1.0, "kPa", "mmHg", 7.5006), (2.0, "lb", "kg", 0.9072), (12, "week", "day", 84),
+    (5, "mmHg", "mmHg", 5),
+])
+def test_quantities_convert(value, src, dst, expected) -> None:
+    assert convert(value, src, dst) == pytest.approx(expected, rel=1e-3)
+
+
+@pytest.mark.parametrize("src,dst", [("mg/dL", "mmol/L"), ("kPa", "week"), ("IU", "mg"), ("%", "percentage points")])
+def test_quantities_convert_refuses(src, dst) -> None:
+    assert convert(1.0, src, dst) is None
+
+
+@pytest.mark.parametrize("text,low,high", [("participants aged 40 to 69", 40, 69), ("volunteers aged 18-35", 18, 35)])
+def test_quantities_ages(text, low, high, finder) -> None:
+    q = _one(text, finder)
+    assert (q.kind, q.unit, q.of, q.low, q.high) == ("measure", "year", "age", low, high)
+
+
+def test_quantities_absolute_cue_wins(finder) -> None:
+    found = find_quantities("admissions fell from 14.2% to 9.8% (an absolute risk reduction)", finder)
+    assert [q.relative for q in found] == [False, False]

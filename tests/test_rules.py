@@ -1,0 +1,87 @@
+"""Every rule file loads; lexicons are sorted and unique; every pattern's examples match its rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from factcheck.rules import load_lexicon, load_rules, rules_dir
+
+RULES = load_rules()
+PATTERNS = [p for p in RULES.patterns if p.path.endswith(".jsonl") and "/claims/" in p.path]
+
+
+def test_rules_every_file_loads() -> None:
+    rules = load_rules()
+    assert rules.patterns
+    for name in ("hedges", "negations", "drugs", "outcomes", "conditions", "count_nouns", "comparators"):
+        assert rules.lexicon(name)
+    for name in ("units", "number_words", "ratio_terms", "direction", "population", "design",
+                 "approximations", "currencies"):
+        assert rules.table(name)
+    assert 0 < rules.setting("nlp")["significance"]["alpha"] < 1
+
+
+@pytest.mark.parametrize("path", sorted(rules_dir().rglob("*.txt")), ids=lambda p: p.name)
+def test_rules_lexicon_sorted_lowercase_unique(path) -> None:
+    terms = [line.strip() for line in path.read_text("utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert terms == sorted(set(terms)), "terms must be sorted and unique"
+    assert all(t == t.lower() for t in terms)
+    assert load_lexicon(path) == frozenset(terms)
+
+
+@pytest.mark.parametrize("path", sorted(p for ext in ("txt", "tsv", "jsonl", "toml")
+                                        for p in rules_dir().rglob(f"*.{ext}")), ids=lambda p: p.name)
+def test_rules_file_starts_with_comment(path) -> None:
+    assert path.read_text("utf-8").startswith("#"), f"{path.name} must open with a comment"
+
+
+@pytest.mark.parametrize("path", sorted(rules_dir().rglob("*.tsv")), ids=lambda p: p.name)
+def test_rules_table_rows_match_header(path) -> None:
+    table = RULES.table(path.stem)
+    assert table
+    header = set(table[0])
+    assert all(set(row) == header and all(v != "" or k == "pint" for k, v in row.items())
+               for row in table)
+
+
+def test_rules_jsonl_ids_unique_and_documented() -> None:
+    ids = [p.id for p in RULES.patterns]
+    assert len(ids) == len(set(ids))
+    for p in PATTERNS:
+        assert p.note, f"{p.id} needs a note"
+        assert p.examples, f"{p.id} needs at least one example"
+
+
+def test_rules_jsonl_lines_are_objects() -> None:
+    for path in rules_dir().joinpath("claims").glob("*.jsonl"):
+        for line in path.read_text("utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                assert isinstance(json.loads(line), dict)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.id)
+def test_rules_examples_match(pattern, analyzer) -> None:
+    for sentence in pattern.examples:
+        fired = {rule for _, rule, _ in analyzer.matches(sentence)}
+        assert pattern.id in fired, f"{pattern.id} should match: {sentence!r}"
+    for sentence in pattern.counter_examples:
+        fired = {rule for _, rule, _ in analyzer.matches(sentence)}
+        assert pattern.id not in fired, f"{pattern.id} should not match: {sentence!r}"
+
+
+def test_rules_units_have_known_kinds() -> None:
+    kinds = {row["kind"] for row in RULES.table("units")}
+    assert kinds <= {"percent", "measure", "duration"}
+    assert {row["attach"] for row in RULES.table("units")} <= {"any", "space"}
+
+
+def test_rules_direction_values() -> None:
+    assert {row["direction"] for row in RULES.table("direction")} <= {"increase", "decrease", "no_change"}
+    for p in RULES.patterns_for("CAUSAL"):
+        assert p.attrs["strength"] in {"direct_causal", "conditional_causal", "correlational",
+                                       "no_relationship"}
+    for p in RULES.patterns_for("SIGNIFICANCE"):
+        assert p.attrs["significance"] in {"significant", "not_significant"}
