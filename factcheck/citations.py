@@ -3,16 +3,21 @@
 Where a story points at its paper, in the order they are looked for:
 
 1. its links, matched against `rules/citations/publisher_urls.tsv` (doi.org, publisher article
-   pages, PubMed, PMC, Europe PMC, ClinicalTrials.gov);
-2. identifiers written in the text: URLs, bare DOIs ("doi:10.1000/xyz."), "PMID: 123",
-   "PMCID: PMC123", NCT numbers;
-3. when none of those is there, a `reference` citation built from what the text says about the
-   paper ("published in the journal X", "Smith et al.", a reference line), as a search query.
+   pages, PubMed, PMC, Europe PMC, trial registries; press releases such as EurekAlert and
+   university newsrooms are kept as secondary `url` citations, never THE study);
+2. identifiers written in the text: URLs, bare DOIs ("doi:10.1000/xyz.", also when a line
+   break or a hyphenation split them), and the rows of `rules/citations/text_identifiers.tsv`
+   ("PMID: 123", "PMCID: PMC123", NCT, ISRCTN, EudraCT, ACTRN numbers);
+3. when no DOI, PMID or PMCID is in the story itself, a `reference` citation built from what the
+   text says about the paper ("published in the journal X", "Smith et al.", a year, a reference
+   line), as a search query for the resolver.
 
 Each candidate is scored from where it was found: the story body, a sentence with cue words from
 `rules/citations/citation_cues.tsv` ("study", "published in"), a "Source:" line, an
 early position, and repetition raise it; a link in the navigation, footer or a related-stories
-rail scores very low and is never marked primary.
+rail scores very low and is never marked primary. The primary citation is the best-scored one
+the resolver can look up (DOI, PMID, PMCID or reference); a trial number or a bare article URL
+is primary only when there is nothing else.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 # How much a kind of identifier says about which paper is meant, before context.
 KIND_WEIGHT: Mapping[str, float] = {"doi": 1.0, "pmid": 1.0, "pmcid": 0.95, "url": 0.6,
-                                    "nct": 0.5, "reference": 0.3}
+                                    "nct": 0.5, "trial": 0.5, "reference": 0.3}
+RESOLVABLE = frozenset({"doi", "pmid", "pmcid", "reference"})  # what resolve_paper can look up
+SECONDARY_WEIGHT = 0.3  # press releases: about the study, never the study
 # Where on the page the mention sat; low regions can never give the primary citation.
 REGION_WEIGHT: Mapping[str, float] = {"body": 1.0, "other": 0.4, "nav": 0.02, "footer": 0.02,
                                       "related": 0.02}
@@ -48,9 +55,10 @@ _DOI_URL_TAIL = re.compile(
     r"(?:/(?:full|abstract|abs|pdf|epdf|fulltext|full\.pdf|meta|references|figures|html))+$"
     r"|\.pdf$", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
-_PMID = re.compile(r"\b(?:PMID|PubMed\s+ID)\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
-_PMCID = re.compile(r"\b(?:PMCID\s*:?\s*)?(PMC\d{4,9})\b", re.IGNORECASE)
-_NCT = re.compile(r"\b(NCT\d{8})\b", re.IGNORECASE)
+# A DOI cut by a line break (or a hyphenation, or a soft hyphen) in a footnote or a saved page:
+# the head ends at the break; the tail is glued on when it cannot be the next sentence.
+_DOI_BREAK = re.compile(r"(?P<sep>[ \t]*\n[ \t]*|(?<=[./-])[ \t]+)(?P<tail>[0-9a-z(][^\s\"<>]*)")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _TRAILING = ".,;:!?'\"\u201d\u2019>*"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?\s+(?=[A-Z\"\u201c(\[])")
 
@@ -89,6 +97,7 @@ class _Mention:
     region: str
     quote: str | None
     label_line: bool = False
+    secondary: bool = False
 
 
 def normalize_doi(text: str | None) -> str | None:
@@ -133,10 +142,11 @@ def find_citations(article: Article, rules: Rules) -> tuple[Citation, ...]:
         RuleError: a row of publisher_urls.tsv or citation_cues.tsv is malformed.
     """
     patterns = _url_patterns(rules.table("publisher_urls"))
+    identifiers = _text_patterns(rules.table("text_identifiers"))
     labels = _label_paragraphs(article, rules.lexicon("citation_labels"))
     mentions = list(_link_mentions(article, patterns, labels))
-    mentions.extend(_text_mentions(article, patterns, labels, mentions))
-    if not any(m.kind in ("doi", "pmid", "pmcid", "nct") and m.region not in LOW_REGIONS
+    mentions.extend(_text_mentions(article, patterns, identifiers, labels, mentions))
+    if not any(m.kind in ("doi", "pmid", "pmcid") and m.region not in LOW_REGIONS
                for m in mentions):
         reference = _reference_mention(article, labels)
         if reference is not None:
@@ -162,7 +172,9 @@ def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
     out = []
     for row in rows:
         kind, _, prefix = row["kind"].partition(":")
-        if kind not in ("doi", "pmid", "pmcid", "nct", "url") or (prefix and kind != "doi"):
+        known = kind in ("doi", "pmid", "pmcid", "nct", "trial", "url")
+        if not known or (prefix and kind not in ("doi", "trial", "url")) or (
+                kind == "url" and prefix not in ("", "secondary")):
             raise RuleError(f"unknown kind {row['kind']!r} in publisher_urls.tsv",
                             rule_id=row["id"])
         try:
@@ -176,8 +188,33 @@ def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
     return tuple(out)
 
 
-def _match_url(url: str, patterns: tuple[_UrlPattern, ...]) -> tuple[CitationKind, str] | None:
-    """The (kind, normalised value) a link points at, or None for an ordinary link."""
+def _text_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
+    out = []
+    for row in rows:
+        if row["kind"] not in ("pmid", "pmcid", "nct", "trial"):
+            raise RuleError(f"unknown kind {row['kind']!r} in text_identifiers.tsv",
+                            rule_id=row["id"])
+        try:
+            regex = re.compile(row["regex"], re.IGNORECASE)
+        except re.error as exc:
+            raise RuleError(f"bad regex in text_identifiers.tsv: {exc}",
+                            rule_id=row["id"]) from exc
+        if "id" not in regex.groupindex:
+            raise RuleError("regex has no (?P<id>...) group in text_identifiers.tsv",
+                            rule_id=row["id"])
+        out.append(_UrlPattern(row["id"], regex, row["kind"], None))
+    return tuple(out)
+
+
+def _trial_id(found: str, prefix: str | None = None) -> str:
+    """A registry id without inner spaces ("ISRCTN 123" -> "ISRCTN123"), with its prefix."""
+    value = re.sub(r"\s", "", found).upper()
+    return f"{prefix}{value}" if prefix and not value.startswith(prefix) else value
+
+
+def _match_url(url: str, patterns: tuple[_UrlPattern, ...]
+               ) -> tuple[CitationKind, str, bool] | None:
+    """The (kind, normalised value, secondary) a link points at, or None for an ordinary link."""
     decoded = unquote(url.strip())
     for pattern in patterns:
         match = pattern.regex.search(decoded)
@@ -185,7 +222,7 @@ def _match_url(url: str, patterns: tuple[_UrlPattern, ...]) -> tuple[CitationKin
             continue
         value = _value(pattern, match, url)
         if value:
-            return value
+            return value[0], value[1], pattern.kind == "url" and pattern.prefix == "secondary"
     return None
 
 
@@ -194,6 +231,8 @@ def _value(pattern: _UrlPattern, match: re.Match[str],
     if pattern.kind == "url":
         return "url", _clean_url(url)
     found = match.group("id")
+    if pattern.kind == "trial":
+        return "trial", _trial_id(found, pattern.prefix)
     if pattern.kind == "doi":
         doi = normalize_doi(f"{pattern.prefix}/{found}" if pattern.prefix else found)
         return ("doi", doi) if doi else None
@@ -215,45 +254,74 @@ def _link_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
         found = _match_url(link.href, patterns)
         if found is None:
             continue
-        kind, value = found
+        kind, value, secondary = found
         quote: str | None = link.text or None
         label = False
         if link.start is not None:
             label = _paragraph_index(article.paragraphs, link.start) in labels
             quote = _context(article, link.start, label)
-        yield _Mention(kind, value, link.start, link.end, link.region, quote, label)
+        yield _Mention(kind, value, link.start, link.end, link.region, quote, label, secondary)
 
 
 # -- identifiers in the text --------------------------------------------------------------------
 
 
-def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...], labels: frozenset[int],
+def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
+                   identifiers: tuple[_UrlPattern, ...], labels: frozenset[int],
                    known: list[_Mention]) -> list[_Mention]:
     text = article.text
     taken = [(m.start, m.end) for m in known if m.start is not None and m.end is not None]
     out: list[_Mention] = []
 
-    def add(kind: CitationKind, value: str | None, start: int, end: int) -> None:
+    def add(kind: CitationKind, value: str | None, start: int, end: int,
+            secondary: bool = False) -> None:
         if not value or any(s < end and start < e for s, e in taken):
             return
         taken.append((start, end))
         label = _paragraph_index(article.paragraphs, start) in labels
         out.append(_Mention(kind, value, start, end, "body", _context(article, start, label),
-                            label))
+                            label, secondary))
 
     for match in _URL.finditer(text):
         url = _strip_trailing(match.group(0))
         found = _match_url(url if "://" in url else f"https://{url}", patterns)
         if found:
-            add(found[0], found[1], match.start(), match.start() + len(url))
-    for match in _DOI.finditer(text):
-        doi = _strip_trailing(match.group(0))
-        add("doi", normalize_doi(doi), match.start(), match.start() + len(doi))
-    for regex, kind in ((_PMID, "pmid"), (_PMCID, "pmcid"), (_NCT, "nct")):
-        for match in regex.finditer(text):
-            value = match.group(1).upper() if kind != "pmid" else str(int(match.group(1)))
-            add(kind, value, match.start(1), match.end(1))  # type: ignore[arg-type]
+            add(found[0], found[1], match.start(), match.start() + len(url), found[2])
+    for start, end, doi in _text_dois(text):
+        add("doi", normalize_doi(doi), start, end)
+    for pattern in identifiers:
+        for match in pattern.regex.finditer(text):
+            found = match.group("id")
+            value = str(int(found)) if pattern.kind == "pmid" else _trial_id(found)
+            add(pattern.kind, value, match.start("id"), match.end("id"))  # type: ignore[arg-type]
     return out
+
+
+def _text_dois(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, doi) for every DOI written in `text`, rejoined across line breaks."""
+    for match in _DOI.finditer(text):
+        start, end = match.start(), match.end()
+        while True:
+            tail = _DOI_BREAK.match(text, end)
+            head = text[start:end].translate(_INVISIBLE)
+            if tail is None or not _continues(head, tail.group("sep"), tail.group("tail")):
+                break
+            end = tail.end()
+        raw = _strip_trailing(text[start:end])
+        while raw and raw[-1] in ".-" and len(raw) > 8:
+            raw = raw[:-1]  # "…2024." at the end of a sentence, or a dangling hyphen
+        yield start, start + len(raw), re.sub(r"\s+", "", raw).translate(_INVISIBLE)
+
+
+def _continues(head: str, sep: str, tail: str) -> bool:
+    """Whether `tail` after the break `sep` is the rest of the DOI `head` (not a new sentence)."""
+    tail = _strip_trailing(tail)
+    if not tail or not re.fullmatch(r"[0-9a-z()][\w.()/;:-]*", tail):
+        return False  # a capitalised word starts the next sentence
+    if "\n" in sep:
+        # a DOI wrapped at a line end: the head stops at a character a DOI goes on after
+        return head[-1] in "./-_" or head[-1].isdigit() and tail[0].isdigit()
+    return head[-1] in "./-" and tail[0].isdigit()  # "10.1016/j.jad.2024. 01.023" (a <br>)
 
 
 def _strip_trailing(value: str) -> str:
@@ -423,12 +491,17 @@ def _score(article: Article, mentions: list[_Mention], cues: _Cues) -> tuple[Cit
                        key=lambda pair: pair[0], reverse=True)
         best_points, best = pairs[0]
         repeats = min(MAX_REPEATS, sum(1 for _, m in pairs[1:] if m.region not in LOW_REGIONS))
-        score = round(KIND_WEIGHT[kind] * (best_points + REPEAT_BONUS * repeats), 4)
-        eligible = any(m.region not in LOW_REGIONS for m in group)
+        secondary = all(m.secondary for m in group)
+        weight = KIND_WEIGHT[kind] * (SECONDARY_WEIGHT if secondary else 1.0)
+        score = round(weight * (best_points + REPEAT_BONUS * repeats), 4)
+        eligible = not secondary and any(m.region not in LOW_REGIONS for m in group)
         ranked.append((score, -order, eligible,
                        Citation(kind=kind, value=value, quote=best.quote, score=score)))
     ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    primary = next((i for i, item in enumerate(ranked) if item[2]), None)
+    primary = next((i for i, item in enumerate(ranked)
+                    if item[2] and item[3].kind in RESOLVABLE), None)
+    if primary is None:
+        primary = next((i for i, item in enumerate(ranked) if item[2]), None)
     return tuple(replace(item[3], primary=True) if i == primary else item[3]
                  for i, item in enumerate(ranked))
 

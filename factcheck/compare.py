@@ -486,7 +486,11 @@ def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
     if evidence is None or al.score < ctx.verdicts["align"]["strong_score"]:
         return
     outcome = claim.outcome or evidence.outcome or "the outcome"
-    if claim.direction and evidence.direction:
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    same_outcome = bool(claim.outcome and evidence.outcome) and (
+        _mentioned(claim.outcome, [evidence.outcome], 1.0, synonyms) or
+        _mentioned(evidence.outcome, [claim.outcome], 1.0, synonyms))
+    if claim.direction and evidence.direction and same_outcome:
         if claim.direction != evidence.direction:
             ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
                     {"article_direction": _said(claim.direction),

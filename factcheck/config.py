@@ -63,6 +63,10 @@ class Settings:
     openalex_api_key: str | None = None
     offline: bool = False
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    page_cache: bool = True
+    host_delay: float = 2.0
+    browser: str = ""
+    render_timeout: float = 30.0
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -154,6 +158,10 @@ def load_settings(config_file: str | Path | None = None,
             openalex_api_key=env.get("OPENALEX_API_KEY") or None,
             offline=offline,
             smtp=smtp,
+            page_cache=bool(data.get("fetch", {}).get("page_cache", True)),
+            host_delay=float(data.get("fetch", {}).get("host_delay", 2.0)),
+            browser=str(data.get("fetch", {}).get("browser", "")),
+            render_timeout=float(data.get("fetch", {}).get("render_timeout", 30.0)),
         )
     except KeyError as exc:
         raise ConfigError(f"missing setting {exc.args[0]!r}", key=str(exc.args[0])) from exc

@@ -14,6 +14,18 @@ For HTML pages:
 `Article.text` is the paragraphs joined by "\\n" in the order title, standfirst, captions, body;
 each Paragraph's offsets are exact (`text[p.start:p.end]`).
 
+Hostile pages (`rules/pages/` holds the phrases and language words, as data):
+
+- cookie-banner and paywall prompts that slip into the body are dropped; a page that is only a
+  cookie wall is an ExtractionError;
+- a paywall teaser gives a warning "Only a teaser is visible ..." in `Article.warnings` (or an
+  ExtractionError saying so when the teaser is too short to check);
+- a JavaScript-only shell is a `JavaScriptOnlyError` that says how to use `--render`;
+- live blogs (JSON-LD LiveBlogPosting) and AMP pages are read like articles; a live blog gets a
+  warning;
+- the language is detected from the text (`Article.language`), with a warning when it is not
+  English; extraction goes on.
+
 For plain text, the first non-empty line is the title and every other non-empty line a body
 paragraph.
 """
@@ -26,6 +38,8 @@ import re
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -35,6 +49,7 @@ from lxml.etree import ParserError, _Element
 
 from .config import Settings
 from .errors import ExtractionError
+from .rules import Rules, load_table, rules_dir
 from .types import Article, Link, Page, Paragraph, ParagraphRole
 
 logger = logging.getLogger(__name__)
@@ -58,7 +73,8 @@ _REGION_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
                          "advert", "advertisement", "ad", "ads", "sponsored", "paywall", "login",
                          "signup", "modal", "popup", "tags", "byline", "author"})),
 )
-_REGION_TAGS = {"nav": "nav", "aside": "related"}
+_REGION_TAGS = {"nav": "nav", "aside": "related", "amp-sidebar": "nav",
+                "amp-consent": "other", "amp-user-notification": "other"}
 _ROLE_REGIONS = {"navigation": "nav", "banner": "nav", "contentinfo": "footer",
                  "complementary": "related"}
 _MAIN_WORDS = frozenset({"articlebody", "article-body", "article__body", "article-content",
@@ -74,6 +90,7 @@ _WALL_WORDS = (("a cookie or consent wall", frozenset({"cookie", "cookies", "con
                ("a paywall or sign-in wall", frozenset({"paywall", "subscribe", "subscription",
                                                         "premium", "login", "signin", "meter"})))
 _ARTICLE_TYPES = frozenset({"article", "newsarticle", "reportagenewsarticle", "blogposting",
+                            "liveblogposting", "opinionnewsarticle", "reviewnewsarticle",
                             "analysisnewsarticle", "medicalwebpage", "webpage", "scholarlyarticle",
                             "medicalscholarlyarticle", "report", "backgroundnewsarticle"})
 _DATE_META = ("article:published_time", "og:published_time", "datepublished", "date",
@@ -85,33 +102,93 @@ _SPACE = re.compile(r"\s+")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
+MIN_LANGUAGE_WORDS = 30  # fewer words than this and the page's lang attribute is trusted
+MIN_LANGUAGE_SHARE = 0.08  # the winning language's function words must be this share of words
+WALL_PARAGRAPH_CHARS = 300  # longer paragraphs that mention cookies are the story's, kept
+TEASER_CHARS = 1500  # a "not free" page with less body text than this is a teaser
+RENDER_HINT = ("run `factcheck check --render URL` (needs headless Chromium from the system "
+               "packages: apt-get install chromium), save the page from a browser and pass the "
+               "file, or name the paper with --paper")
+
+
+class JavaScriptOnlyError(ExtractionError):
+    """The page is an empty shell that builds its story with JavaScript; `--render` may help."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     text: str
     role: ParagraphRole
 
 
-def extract_article(page: Page, settings: Settings) -> Article:
+@dataclass(frozen=True, slots=True)
+class _PageRules:
+    """The data files under rules/pages/ that extraction reads."""
+
+    languages: tuple[tuple[str, str, frozenset[str]], ...]  # (code, name, function words)
+    walls: tuple[tuple[str, str], ...]  # (phrase, kind)
+
+    @classmethod
+    def from_rules(cls, rules: Rules | None) -> _PageRules:
+        if rules is None:
+            return _default_page_rules(rules_dir())
+        return cls.from_tables(rules.table("language_words"), rules.table("wall_phrases"))
+
+    @classmethod
+    def from_tables(cls, languages: Iterable[Any], walls: Iterable[Any]) -> _PageRules:
+        return cls(
+            languages=tuple((r["language"], r["name"], frozenset(r["words"].split()))
+                            for r in languages),
+            walls=tuple((r["phrase"].lower(), r["kind"]) for r in walls))
+
+    def wall_kind(self, text: str) -> str | None:
+        low = text.lower().replace("\u2019", "'")
+        return next((kind for phrase, kind in self.walls if phrase in low), None)
+
+
+@cache
+def _default_page_rules(root: Path) -> _PageRules:
+    """The shipped rules/pages/ tables, read once per process (only when no Rules are passed)."""
+    return _PageRules.from_tables(load_table(root / "pages" / "language_words.tsv"),
+                                  load_table(root / "pages" / "wall_phrases.tsv"))
+
+
+def extract_article(page: Page, settings: Settings, rules: Rules | None = None) -> Article:
     """Turn a fetched page into the story: text with headline, standfirst, captions and body.
 
     Args:
         page: the fetched page (HTML, or plain text when `content_type` is "text/plain").
         settings: `min_article_chars` decides when a page has no article.
+        rules: the loaded rules (the `language_words` and `wall_phrases` tables of
+            rules/pages/); the shipped files are read when None.
 
     Returns:
-        The Article, with exact paragraph offsets and every link on the page.
+        The Article, with exact paragraph offsets, every link on the page, the detected
+        language and `warnings` about the page (paywall teaser, live blog, not English).
 
     Raises:
+        JavaScriptOnlyError: the page is a JavaScript shell; the message says how to render it.
         ExtractionError: the page's main text is shorter than `settings.min_article_chars`; the
-            message says what was found and whether the page looks JavaScript-only or walled.
+            message says what was found and whether it is a cookie wall or a paywall teaser.
     """
+    page_rules = _PageRules.from_rules(rules)
     if page.content_type == "text/plain":
-        return _plain_article(page, settings)
+        return _plain_article(page, settings, page_rules)
     tree = _parse(page.html)
     body = _body_paragraphs(page.html, page.final_url, settings.min_article_chars)
+    body = [p for p in body if not _is_wall_paragraph(p, page_rules)]
     body_chars = sum(len(p) for p in body)
+    paywall = _paywall(tree, page_rules)
     if body_chars < settings.min_article_chars:
-        raise ExtractionError(_no_text_message(body_chars, tree))
+        if paywall:
+            raise ExtractionError(
+                f"only a teaser is visible ({body_chars} characters): the rest of the story is "
+                f"behind a paywall; save the full page from a subscribed browser and pass the "
+                f"file, or name the paper with --paper")
+        message = _no_text_message(body_chars, tree, page_rules)
+        if "JavaScript" in message:
+            raise JavaScriptOnlyError(message)
+        raise ExtractionError(message)
     doc = _Metadata.read(tree)
     main = _main_element(tree, body)
     title = _headline(tree, main, doc)
@@ -122,17 +199,76 @@ def extract_article(page: Page, settings: Settings) -> Article:
     text, paragraphs = _join(blocks)
     base = _base_url(tree, page, doc.canonical)
     links = _links(tree, regions, text, base)
+    language, language_note = _language(text, doc.language, page_rules)
+    warnings = []
+    if paywall and (paywall == "prompt" or body_chars < TEASER_CHARS):
+        warnings.append(f"Only a teaser is visible: the story is behind a paywall and the page "
+                        f"shows {body_chars} characters of it; claims in the hidden part cannot "
+                        f"be checked.")
+    if doc.live_blog:
+        warnings.append("This is a live blog: its posts cover several stories, and all of them "
+                        "were checked against the one paper chosen.")
+    if language_note:
+        warnings.append(language_note)
     logger.debug("article: %s paragraphs, %s links, %s chars", len(paragraphs), len(links),
                  len(text))
     return Article(url=page.url, final_url=page.final_url, title=title, published=doc.published,
                    site=doc.site or _host(page.final_url), authors=doc.authors, text=text,
-                   paragraphs=paragraphs, links=links, language=doc.language)
+                   paragraphs=paragraphs, links=links, language=language,
+                   warnings=tuple(warnings))
+
+
+# -- walls, teasers and language ----------------------------------------------------------------
+
+
+def _is_wall_paragraph(text: str, rules: _PageRules) -> bool:
+    return len(text) <= WALL_PARAGRAPH_CHARS and rules.wall_kind(text) is not None
+
+
+def _paywall(tree: _Element, rules: _PageRules) -> str | None:
+    """"prompt" when the page shows a paywall prompt, "flag" when only its metadata says the
+    story is not free, None otherwise."""
+    for element in tree.iter("p", "div", "section", "aside", "span", "h2", "h3", "strong"):
+        if element.getparent() is None or _in_script(element):
+            continue
+        own = _clean(" ".join(element.itertext()))
+        if own and len(own) <= 400 and rules.wall_kind(own) == "paywall":
+            return "prompt"
+    for obj in _json_ld_all(tree):
+        free = obj.get("isAccessibleForFree")
+        if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
+            return "flag"
+    return None
+
+
+def _in_script(element: _Element) -> bool:
+    return any(a.tag in ("script", "style", "noscript", "template") for a in
+               element.iterancestors())
+
+
+def _language(text: str, declared: str | None,
+              rules: _PageRules) -> tuple[str | None, str | None]:
+    """The story's language (ISO 639-1) and a warning when it is not English."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    found = declared
+    if len(words) >= MIN_LANGUAGE_WORDS and rules.languages:
+        shares = sorted(((sum(1 for w in words if w in vocab) / len(words), code, name)
+                         for code, name, vocab in rules.languages), reverse=True)
+        share, code, _ = shares[0]
+        runner_up = shares[1][0] if len(shares) > 1 else 0.0
+        if share >= MIN_LANGUAGE_SHARE and share >= 1.5 * runner_up:
+            found = code
+    if found and found != "en":
+        name = next((n for c, n, _ in rules.languages if c == found), found)
+        return found, (f"The story is in {name} ({found}); the claim rules are written for "
+                       f"English, so fewer of its claims can be checked.")
+    return found, None
 
 
 # -- plain text ---------------------------------------------------------------------------------
 
 
-def _plain_article(page: Page, settings: Settings) -> Article:
+def _plain_article(page: Page, settings: Settings, rules: _PageRules) -> Article:
     lines = [_SPACE.sub(" ", line).strip() for line in page.html.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
@@ -146,8 +282,10 @@ def _plain_article(page: Page, settings: Settings) -> Article:
     text, paragraphs = _join(blocks)
     links = tuple(Link(href=m.group(0), text=m.group(0), start=m.start(), end=m.end())
                   for m in _URL_IN_TEXT.finditer(text))
+    language, note = _language(text, None, rules)
     return Article(url=page.url, final_url=page.final_url, title=lines[0], published=None,
-                   site=None, authors=(), text=text, paragraphs=paragraphs, links=links)
+                   site=None, authors=(), text=text, paragraphs=paragraphs, links=links,
+                   language=language, warnings=(note,) if note else ())
 
 
 # -- text assembly ------------------------------------------------------------------------------
@@ -235,16 +373,22 @@ def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
     return False
 
 
-def _no_text_message(chars: int, tree: _Element) -> str:
+def _no_text_message(chars: int, tree: _Element, rules: _PageRules) -> str:
     found = f"no article text on the page ({chars} characters)"
     scripts = [s for s in tree.iter("script")
                if "json" not in (s.get("type") or "").lower()]
-    visible = len(_clean(_visible_text(tree)))
+    visible_text = _clean(_visible_text(tree))
+    visible = len(visible_text)
     noscript = " ".join(_clean(" ".join(n.itertext())) for n in tree.iter("noscript")).lower()
-    if "javascript" in noscript or (len(scripts) >= 3 and visible < 500):
-        return (f"{found}; the page seems to build its text with JavaScript ({len(scripts)} "
-                f"scripts, {visible} characters of HTML text): save it from a browser and pass "
-                f"the file, or name the paper with --paper")
+    mounts = tree.xpath("//body//*[@id='__next' or @id='root' or @id='app' or @id='__nuxt' "
+                        "or @ng-app or @data-reactroot]")
+    if "javascript" in noscript or (visible < 500 and (len(scripts) >= 3 or (
+            mounts and len(scripts) >= 1))):
+        return (f"{found}; the page builds its text with JavaScript ({len(scripts)} scripts, "
+                f"{visible} characters of HTML text): {RENDER_HINT}")
+    if rules.wall_kind(visible_text) == "cookie":
+        return (f"{found}; it looks like a cookie or consent wall: save the page from a browser "
+                f"and pass the file")
     words = _page_words(tree)
     for what, markers in _WALL_WORDS:
         if words & markers:
@@ -293,6 +437,7 @@ class _Metadata:
     description: str | None
     canonical: str | None
     language: str | None
+    live_blog: bool = False
 
     @classmethod
     def read(cls, tree: _Element) -> _Metadata:
@@ -311,10 +456,13 @@ class _Metadata:
         canonical = _canonical(tree) or meta.get("og:url")
         lang = (tree.get("lang") or meta.get("og:locale") or "").replace("_", "-")
         language = lang.split("-")[0].lower() or None
+        live_blog = any(_ld_is(o, "liveblogposting") for o in ld)
+        if live_blog and not published:
+            published = _first(_iso_date(o.get("coverageStartTime")) for o in ld)
         return cls(headline=_clean(headline) or None, published=published,
                    site=_clean(site) or None, authors=authors,
                    description=_clean(description) or None, canonical=canonical,
-                   language=language)
+                   language=language, live_blog=live_blog)
 
 
 def _first(values: Iterable[_T | None]) -> _T | None:
@@ -343,15 +491,29 @@ def _canonical(tree: _Element) -> str | None:
 
 
 def _json_ld_articles(tree: _Element) -> Iterator[dict[str, Any]]:
+    for data in _json_ld_blocks(tree):
+        yield from _ld_objects(data)
+
+
+def _json_ld_blocks(tree: _Element) -> Iterator[object]:
     for script in tree.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            data = json.loads(script.text)
+            yield json.loads(script.text)
         except ValueError:
             logger.debug("skipping malformed JSON-LD block")
-            continue
-        yield from _ld_objects(data)
+
+
+def _json_ld_all(tree: _Element) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of an article type (used for isAccessibleForFree)."""
+    yield from _json_ld_articles(tree)
+
+
+def _ld_is(obj: dict[str, Any], kind: str) -> bool:
+    kinds = obj.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(k, str) and k.lower() == kind for k in kinds)
 
 
 def _ld_objects(data: object) -> Iterator[dict[str, Any]]:
@@ -645,4 +807,4 @@ class _AnchorLocator:
         return at
 
 
-__all__ = ["extract_article"]
+__all__ = ["JavaScriptOnlyError", "extract_article"]

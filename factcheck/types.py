@@ -17,7 +17,7 @@ from typing import Literal
 
 SECTION_JOINER = "\n"
 
-CitationKind = Literal["doi", "pmid", "pmcid", "nct", "reference", "url"]
+CitationKind = Literal["doi", "pmid", "pmcid", "nct", "trial", "reference", "url"]
 ParagraphRole = Literal["title", "standfirst", "caption", "body"]
 QuantityKind = Literal[
     "count", "percent", "measure", "ratio", "p_value", "ci", "duration", "money", "number"
@@ -105,6 +105,9 @@ class Article:
     paragraphs: tuple[Paragraph, ...]
     links: tuple[Link, ...] = ()
     language: str | None = None
+    # What the reader of a report should know about the page itself: only a paywall teaser was
+    # visible, it is a live blog, it is not in English. One sentence each.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,7 +158,10 @@ def build_finder(rules: Rules) -> QuantityFinder:
 
     level = r"(?P<level>\d{2}(?:\.\d+)?)\s*%\s*"
     ci_name = r"(?i:confidence\s+intervals?|credible\s+intervals?|\bCI\b|\bCrI\b|\bUI\b)"
-    interval = (rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS}))\s*(?:[-–—‒]|to|,|;)\s*(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
+    # a unit may follow the lower bound too: "95% CI, 48% to 66%"
+    lo_unit = r"(?:\s*%|\s+(?i:percent|per\s+cent))?"
+    interval = (rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS})){lo_unit}\s*(?:[-–—‒]|to|,|;)\s*"
+                rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
     ci_re = re.compile(
         rf"(?:{level})?{ci_name}(?:\s*\((?:CI|CrI)\))?\s*(?:[:=,]\s*|\s+(?:of|was|from)\s+|\s*)"
         rf"(?P<open>[(\[])?\s*{interval}\s*(?(open)[)\]])"
