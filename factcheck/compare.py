@@ -481,35 +481,101 @@ def _is_secondary(paper: Paper) -> bool:
 
 # --- direction and significance ----------------------------------------------------------------
 
+_NEGATION = re.compile(r"\b(?:not|no|never|without|nor|neither|did\s+not|didn't|failed\s+to)\b"
+                       r"(?:\s+\w+){0,3}\s*$", re.I)
+_DESCRIPTOR = re.compile(r"\b(?:a|an|with|had|have|has)\s*$", re.I)
+
+
+def _directions(ctx: _Ctx) -> Mapping[str, str]:
+    table = ctx.rules.tables.get("direction", ())
+    return {row["term"]: row["direction"] for row in table}
+
+
+def _outcome_position(claim: Claim, outcome: str, synonyms: Sequence[Mapping[str, str]]) -> int | None:
+    lower = claim.text.lower()
+    for alternative in _alternatives(outcome, synonyms):
+        words = [w for w in content_words(alternative) if w not in _GENERIC_OUTCOME_WORDS]
+        if not words:
+            continue
+        at = lower.find(words[0][:max(4, len(words[0]) - 2)])
+        if at >= 0:
+            return at
+    return None
+
+
+def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, str],
+                    synonyms: Sequence[Mapping[str, str]] = ()) -> str | None:
+    """The direction the claim gives `outcome`: the cue nearest its mention, in its clause.
+
+    A cue negated just before it ("did not improve") means no change; an attributive cue
+    ("a raised marker of inflammation") describes the people, not a result, and is skipped.
+    """
+    if not outcome:
+        return None
+    at = _outcome_position(claim, outcome, synonyms)
+    if at is None:
+        return None
+    piece = clause(claim, claim.start + at, claim.start + at + 1)
+    text = piece.text
+    base = piece.start - claim.start
+    best: tuple[int, str] | None = None
+    for m in re.finditer(r"[A-Za-z]+", text):
+        word = m.group(0).lower()
+        direction = directions.get(word)
+        if direction is None:
+            continue
+        before = text[:m.start()]
+        if _DESCRIPTOR.search(before) and direction != "no_change":
+            continue
+        if _NEGATION.search(before[-40:]):
+            direction = "no_change"
+        distance = abs(base + m.start() - at)
+        if best is None or distance < best[0]:
+            best = (distance, direction)
+    if best is None and re.search(r"\b(?:no (?:significant )?difference|did not differ|similar)\b",
+                                  text, re.I):
+        return "no_change"
+    return best[1] if best else None
+
+
 def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
     if evidence is None or al.score < ctx.verdicts["align"]["strong_score"]:
         return
     outcome = claim.outcome or evidence.outcome or "the outcome"
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    same_outcome = bool(claim.outcome and evidence.outcome) and (
-        _mentioned(claim.outcome, [evidence.outcome], 1.0, synonyms) or
-        _mentioned(evidence.outcome, [claim.outcome], 1.0, synonyms))
-    if claim.direction and evidence.direction and same_outcome:
-        if claim.direction != evidence.direction:
-            ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
-                    {"article_direction": _said(claim.direction),
-                     "abstract_direction": _said(evidence.direction), "outcome": outcome},
+    directions = _directions(ctx)
+    mine = local_direction(claim, claim.outcome, directions, synonyms) or claim.direction
+    theirs = local_direction(evidence, claim.outcome, directions, synonyms)
+    if theirs is None and claim.outcome and evidence.outcome and \
+            _mentioned(claim.outcome, [evidence.outcome], 1.0, synonyms):
+        theirs = local_direction(evidence, evidence.outcome, directions, synonyms)
+    claims_benefit = mine in {"increase", "decrease"}
+    if claim.significance == "significant" and (
+            evidence.significance == "not_significant" or theirs == "no_change"):
+        ctx.add("significance-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                {"article_significance": "significant",
+                 "abstract_significance": "not significant"}, al.score, al.paper_index)
+        return
+    if claim.significance == "not_significant" and evidence.significance == "significant" and \
+            theirs in {"increase", "decrease"}:
+        ctx.add("significance-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                {"article_significance": "not significant",
+                 "abstract_significance": "significant"}, al.score, al.paper_index)
+        return
+    if mine and theirs and mine != theirs and (claims_benefit or theirs != "no_change"):
+        ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                {"article_direction": _said(mine), "abstract_direction": _said(theirs),
+                 "outcome": outcome}, al.score, al.paper_index)
+        return
+    if mine and theirs and mine == theirs:
+        ctx.support(f"The direction ({_said(mine)} in {outcome}) matches the abstract.",
+                    sentence_span(claim), sentence_span(evidence), "direction-match-v1",
                     al.score, al.paper_index)
-        else:
-            ctx.support(f"The direction ({_said(claim.direction)}) matches the abstract.",
-                        sentence_span(claim), sentence_span(evidence), "direction-match-v1",
-                        al.score, al.paper_index)
-    if claim.significance and evidence.significance:
-        if claim.significance != evidence.significance:
-            ctx.add("significance-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
-                    {"article_significance": claim.significance.replace("_", " "),
-                     "abstract_significance": evidence.significance.replace("_", " ")},
+    if claim.significance and claim.significance == evidence.significance:
+        ctx.support(f"Reported as {claim.significance.replace('_', ' ')}, as in the abstract.",
+                    sentence_span(claim), sentence_span(evidence), "significance-match-v1",
                     al.score, al.paper_index)
-        else:
-            ctx.support(f"Reported as {claim.significance.replace('_', ' ')}, as in the abstract.",
-                        sentence_span(claim), sentence_span(evidence), "significance-match-v1",
-                        al.score, al.paper_index)
 
 
 def _said(direction: str) -> str:
@@ -668,9 +734,8 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     paper_design = _paper_design(ctx, al.paper_index)
     observational = bool(paper_design & set(verdicts["design"]["observational_tags"])) and \
         not paper_design & set(verdicts["design"]["trial_tags"])
-    if claim.causal_strength == "direct_causal" and not claim.hedged and (
-            evidence.causal_strength in {"correlational", "no_relationship"} or
-            (evidence.causal_strength is None and observational)):
+    if claim.causal_strength == "direct_causal" and not claim.hedged and observational and \
+            evidence.causal_strength in {"correlational", "no_relationship", None}:
         strength = (evidence.causal_strength or "an association").replace("_", " ")
         ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
                 sentence_span(evidence),
