@@ -442,6 +442,8 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
     settings = ctx.verdicts["not_in_abstract"]
     if claim.kind not in settings["claim_kinds"]:
         return False
+    if claim.hedged and not claim.quantities:
+        return False  # speculation ("may be mediated by ...") is not a factual claim to verify
     paper_index = al.paper_index
     paper = ctx.papers[paper_index] if ctx.papers else None
     if paper is not None and _mentions_primary(claim) and _is_secondary(paper):
@@ -755,13 +757,24 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
         return
     boosters = tuple(verdicts["certainty"]["boosters"])
     weak = tuple(verdicts["certainty"]["weak_hedges"])
-    found_weak = _first_word(evidence.text, weak)
     found_boost = _first_word(claim.text, boosters)
-    if found_weak and found_boost and al.score >= verdicts["align"]["min_score"]:
-        ctx.add("certainty-hardened-v1", claim, clause(claim, *found_boost[1]),
-                clause(evidence, *found_weak[1]),
-                {"abstract_words": f"“{found_weak[0]}”", "article_words": f"“{found_boost[0]}”"},
-                al.score, al.paper_index)
+    if not found_boost:
+        return
+    ranked = ranked_evidence(claim, ctx.abstract_claims[al.paper_index], verdicts["align"],
+                             ctx.rules.tables.get("outcome_synonyms", ()))
+    for score, candidate in ranked[:5]:
+        if score < verdicts["align"]["min_score"]:
+            break
+        found_weak = _first_word(candidate.text, weak)
+        if found_weak and candidate.kind == "conclusion":
+            b_start, b_end = found_boost[1]
+            w_start, w_end = found_weak[1]
+            ctx.add("certainty-hardened-v1", claim,
+                    clause(claim, claim.start + b_start, claim.start + b_end),
+                    clause(candidate, candidate.start + w_start, candidate.start + w_end),
+                    {"abstract_words": f"“{found_weak[0]}”", "article_words": f"“{found_boost[0]}”"},
+                    score, al.paper_index)
+            return
 
 
 def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
@@ -896,9 +909,55 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
         check_relative(ctx, al)
     check_terminology(ctx, article_claims)
     order = {s: i for i, s in enumerate(("high", "medium", "low"))}
-    findings = sorted(ctx.findings, key=lambda f: (order[f.severity], f.article_span.start))
+    abstracts = {ctx.paper_id(i): p.abstract for i, p in enumerate(papers)}
+    merged = _merge_uncertainty(_dedupe_omissions(ctx.findings), article.text, abstracts)
+    findings = sorted(merged, key=lambda f: (order[f.severity], f.article_span.start))
     supported = sorted(ctx.supported, key=lambda s: s.article_span.start)
     return tuple(findings), tuple(supported)
+
+
+def _dedupe_omissions(findings: Sequence[Finding]) -> list[Finding]:
+    """An effect size left out is reported once, at the story's first claim that omits it."""
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in sorted(findings, key=lambda f: f.article_span.start):
+        if f.rule_id == "effect-size-omitted-v1" and f.abstract_span is not None:
+            key = (f.rule_id, f.abstract_span.start, f.abstract_span.end)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(f)
+    return out
+
+
+def _merge_uncertainty(findings: Sequence[Finding], text: str,
+                       abstracts: Mapping[str | None, str]) -> list[Finding]:
+    """Omitted-CI findings on clauses of one sentence become one finding over the sentence."""
+    order = {"high": 0, "medium": 1, "low": 2}
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: f.article_span.start):
+        prev = out[-1] if out else None
+        if prev is not None and f.kind == prev.kind == "omitted_uncertainty" and \
+                f.rule_id != "effect-size-omitted-v1" and prev.rule_id != "effect-size-omitted-v1" \
+                and not re.search(r"[.!?]\s", text[prev.article_span.end:f.article_span.start]) \
+                and "\n" not in text[prev.article_span.end:f.article_span.start]:
+            start, end = prev.article_span.start, f.article_span.end
+            keep = prev if order[prev.severity] <= order[f.severity] else f
+            a_span = prev.abstract_span
+            source = abstracts.get(prev.paper)
+            if prev.abstract_span and f.abstract_span and prev.paper == f.paper and source:
+                a0 = min(prev.abstract_span.start, f.abstract_span.start)
+                a1 = max(prev.abstract_span.end, f.abstract_span.end)
+                a_span = Span(a0, a1, source[a0:a1])
+            out[-1] = Finding(kind=keep.kind, severity=keep.severity,
+                              message=f"{prev.message} {f.message}" if prev.message != f.message
+                              else prev.message,
+                              article_span=Span(start, end, text[start:end]),
+                              abstract_span=a_span, rule_id=keep.rule_id, score=keep.score,
+                              paper=keep.paper, details=prev.details + f.details)
+            continue
+        out.append(f)
+    return out
 
 
 def _best_for_numbers(ctx: _Ctx, al: Alignment) -> Alignment:
