@@ -103,7 +103,7 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
 MIN_LANGUAGE_WORDS = 30  # fewer words than this and the page's lang attribute is trusted
-MIN_LANGUAGE_SHARE = 0.08  # the winning language's function words must be this share of words
+MIN_LANGUAGE_SHARE = 0.05  # the winning language's (weighted) function words: this share of words
 WALL_PARAGRAPH_CHARS = 300  # longer paragraphs that mention cookies are the story's, kept
 TEASER_CHARS = 1500  # a "not free" page with less body text than this is a teaser
 RENDER_HINT = ("run `factcheck check --render URL` (needs headless Chromium from the system "
@@ -252,9 +252,14 @@ def _language(text: str, declared: str | None,
     words = re.findall(r"[^\W\d_]+", text.lower())
     found = declared
     if len(words) >= MIN_LANGUAGE_WORDS and rules.languages:
-        shares = sorted(((sum(1 for w in words if w in vocab) / len(words), code, name)
-                         for code, name, vocab in rules.languages), reverse=True)
-        share, code, _ = shares[0]
+        # a word in several languages' lists ("de", "en", "la") counts for each only in part
+        owners: dict[str, int] = {}
+        for _, _, vocab in rules.languages:
+            for word in vocab:
+                owners[word] = owners.get(word, 0) + 1
+        shares = sorted(((sum(1 / owners[w] for w in words if w in vocab) / len(words), code)
+                         for code, _, vocab in rules.languages), reverse=True)
+        share, code = shares[0]
         runner_up = shares[1][0] if len(shares) > 1 else 0.0
         if share >= MIN_LANGUAGE_SHARE and share >= 1.5 * runner_up:
             found = code

@@ -388,3 +388,219 @@ def test_fetch_stdin_empty(monkeypatch: pytest.MonkeyPatch, settings: Settings) 
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     with pytest.raises(InputError, match="standard input"):
         fetch_page("-", settings)
+
+
+# -- issue 6: page cache, conditional GET, politeness, robots.txt, big pages, PDFs, rendering ---
+
+from factcheck.fetch import HostPoliteness, PageCache, PaperPdfError, RobotsRules, pdf_doi  # noqa: E402
+from factcheck.render import render_page  # noqa: E402
+
+
+def _etag_handler(body: bytes) -> Handler:
+    def handler(req: BaseHTTPRequestHandler, n: int) -> None:
+        if req.headers.get("If-None-Match") == '"v1"':
+            req.send_response(304)
+            req.send_header("ETag", '"v1"')
+            req.end_headers()
+        else:
+            _send(req, 200, body, headers={"ETag": '"v1"',
+                                           "Last-Modified": "Tue, 11 Feb 2025 08:00:00 GMT"})
+    return handler
+
+
+def test_fetch_conditional_get_uses_the_page_cache(server: _Server, settings: Settings) -> None:
+    server.routes["/story"] = _etag_handler(_article_bytes())
+    first = fetch_page(server.url("/story"), settings)
+    seen: list[str | None] = []
+    inner = server.routes["/story"]
+
+    def spy(req: BaseHTTPRequestHandler, n: int) -> None:
+        seen.append(req.headers.get("If-None-Match"))
+        seen.append(req.headers.get("If-Modified-Since"))
+        inner(req, n)
+
+    server.routes["/story"] = spy
+    second = fetch_page(server.url("/story"), settings)
+    assert seen == ['"v1"', "Tue, 11 Feb 2025 08:00:00 GMT"]
+    assert second.html == first.html and second.status == 200
+    assert (settings.cache_dir / "pages.sqlite3").is_file()
+
+
+def test_fetch_offline_answers_from_the_page_cache(server: _Server, settings: Settings) -> None:
+    server.routes["/story"] = _etag_handler(_article_bytes())
+    online = fetch_page(server.url("/story"), settings)
+    server.httpd.shutdown()  # nothing may be asked now
+    offline = fetch_page(server.url("/story"), settings.with_(offline=True))
+    assert offline.html == online.html
+    with pytest.raises(FetchError, match="offline mode: .* is not in the page cache"):
+        fetch_page(server.url("/other"), settings.with_(offline=True))
+
+
+def test_fetch_page_cache_can_be_turned_off(server: _Server, settings: Settings) -> None:
+    server.routes["/story"] = _etag_handler(_article_bytes())
+    fetch_page(server.url("/story"), settings.with_(page_cache=False))
+    assert PageCache.from_settings(settings).get(server.url("/story")) is None
+
+
+def test_host_politeness_spaces_requests_per_host() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    polite = HostPoliteness(2.0, jitter=0.0, clock=lambda: now[0], sleep=sleep)
+    polite.wait("https://a.example/1")
+    polite.wait("https://b.example/1")  # another host: no wait
+    polite.wait("https://a.example/2")
+    assert slept == [2.0]
+    polite.set_host_delay("https://a.example/", 5.0)  # a robots.txt Crawl-delay
+    polite.wait("https://a.example/3")
+    assert slept == [2.0, 2.0]  # the gap set before the change still holds
+    polite.wait("https://a.example/4")
+    assert slept[-1] == 5.0
+
+
+def test_host_politeness_jitter_is_bounded() -> None:
+    now = [0.0]
+    polite = HostPoliteness(1.0, jitter=0.5, clock=lambda: now[0], sleep=lambda s: None)
+    polite.wait("https://a.example/")
+    assert 1.0 <= polite._next["https://a.example"] <= 1.5
+
+
+ROBOTS = b"User-agent: *\nDisallow: /private/\nCrawl-delay: 3\n"
+
+
+def test_fetch_respects_robots_only_when_asked(server: _Server, settings: Settings) -> None:
+    server.routes["/robots.txt"] = lambda req, n: _send(req, 200, ROBOTS, "text/plain")
+    server.routes["/private/story"] = lambda req, n: _send(req, 200, _article_bytes())
+    server.routes["/story"] = lambda req, n: _send(req, 200, _article_bytes())
+    with pytest.raises(FetchError, match="robots.txt .* disallows"):
+        fetch_page(server.url("/private/story"), settings, respect_robots=True)
+    assert "/private/story" not in server.hits
+    assert fetch_page(server.url("/private/story"), settings).status == 200  # an editor's URL
+    polite = HostPoliteness(0.0)
+    import requests as _requests
+    with _requests.Session() as session:
+        robots = RobotsRules(settings, session, politeness=polite)
+        fetch_page(server.url("/story"), settings, session, respect_robots=True, robots=robots,
+                   politeness=polite)
+        fetch_page(server.url("/story"), settings, session, respect_robots=True, robots=robots)
+    assert server.hits["/robots.txt"] == 2  # once for the first call, once for this run
+    assert polite._extra[f"http://127.0.0.1:{server.httpd.server_address[1]}"] == 3.0
+
+
+def test_fetch_missing_robots_allows_everything(server: _Server, settings: Settings) -> None:
+    server.routes["/story"] = lambda req, n: _send(req, 200, _article_bytes())
+    assert fetch_page(server.url("/story"), settings, respect_robots=True).status == 200
+
+
+def test_fetch_robots_server_error_skips_the_host(server: _Server, settings: Settings) -> None:
+    server.routes["/robots.txt"] = lambda req, n: _send(req, 503, b"down")
+    server.routes["/story"] = lambda req, n: _send(req, 200, _article_bytes())
+    with pytest.raises(FetchError, match=r"robots.txt .* could not be read \(HTTP 503\)"):
+        fetch_page(server.url("/story"), settings.with_(retries=0), respect_robots=True)
+
+
+FIFTY_MB = 50 * 1024 * 1024
+
+
+def test_fetch_50_mb_page_is_aborted_while_streaming(server: _Server, settings: Settings) -> None:
+    sent = [0]
+
+    def huge(req: BaseHTTPRequestHandler, n: int) -> None:
+        req.close_connection = True
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html")
+        req.end_headers()
+        chunk = b"<p>" + b"x" * 65530 + b"</p>"
+        try:
+            while sent[0] < FIFTY_MB:
+                req.wfile.write(chunk)
+                sent[0] += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    server.routes["/huge"] = huge
+    with pytest.raises(TooLargeError, match="10,000,000-byte cap; aborted"):
+        fetch_page(server.url("/huge"), settings.with_(max_page_bytes=10_000_000))
+    time.sleep(0.1)
+    assert sent[0] < FIFTY_MB  # the client hung up; 50 MB were never read
+
+
+def test_fetch_50_mb_declared_length_is_refused_at_once(server: _Server,
+                                                        settings: Settings) -> None:
+    def declared(req: BaseHTTPRequestHandler, n: int) -> None:
+        req.close_connection = True
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html")
+        req.send_header("Content-Length", str(FIFTY_MB))
+        req.end_headers()
+        try:
+            req.wfile.write(b"<html>" + b" " * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    server.routes["/huge"] = declared
+    with pytest.raises(TooLargeError, match="52,428,800 bytes"):
+        fetch_page(server.url("/huge"), settings)
+
+
+PAPER_PDF = (b"%PDF-1.7\n1 0 obj\n<< /Title (Salt substitution and stroke) "
+             b"/Subject (N Engl J Med 2021; doi:10.1056/NEJMoa2105675) >>\nendobj\n%%EOF\n")
+
+
+def test_fetch_pdf_of_the_paper_says_so(server: _Server, settings: Settings) -> None:
+    server.routes["/paper.pdf"] = lambda req, n: _send(req, 200, PAPER_PDF, "application/pdf")
+    with pytest.raises(PaperPdfError, match=r"PDF of a scholarly paper \(DOI "
+                                            r"10.1056/nejmoa2105675\).*--paper") as info:
+        fetch_page(server.url("/paper.pdf"), settings)
+    assert info.value.doi == "10.1056/nejmoa2105675"
+    assert isinstance(info.value, NotHtmlError)
+
+
+def test_pdf_doi_in_a_compressed_stream() -> None:
+    import zlib
+    text = b"BT /F1 9 Tf (https://doi.org/10.1001/jama.2025.0123) Tj ET"
+    stream = zlib.compress(text)
+    pdf = (b"%PDF-1.5\n4 0 obj\n<< /Length " + str(len(stream)).encode()
+           + b" /Filter /FlateDecode >>\nstream\n" + stream + b"\nendstream\nendobj\n%%EOF\n")
+    assert pdf_doi(pdf) == "10.1001/jama.2025.0123"
+    assert pdf_doi(b"%PDF-1.4\n%%EOF\n") is None
+
+
+def test_fetch_local_pdf_of_the_paper(tmp_path: Path, settings: Settings) -> None:
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(PAPER_PDF)
+    with pytest.raises(PaperPdfError, match="the file is a PDF of a scholarly paper"):
+        fetch_page(str(pdf), settings)
+
+
+def test_render_without_browser_says_how_to_enable(settings: Settings, tmp_path: Path) -> None:
+    missing = tmp_path / "no-chromium"
+    with pytest.raises(FetchError, match="apt-get install chromium"):
+        render_page("https://news.example.org/story", settings.with_(browser=str(missing)))
+
+
+def test_render_with_a_browser_dumps_the_dom(settings: Settings, tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    log = tmp_path / "args.txt"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {log}\n"
+                    "echo '<html><body><article><p>Rendered story.</p></article></body></html>'\n")
+    fake.chmod(0o755)
+    page = render_page("https://news.example.org/story", settings.with_(browser=str(fake)))
+    assert "Rendered story." in page.html
+    assert page.content_type == "text/html"
+    args = log.read_text()
+    assert "--headless" in args and "--dump-dom https://news.example.org/story" in args
+    assert "--user-data-dir=" in args and "--no-sandbox" in args
+
+
+def test_render_browser_timeout(settings: Settings, tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 5\n")
+    fake.chmod(0o755)
+    with pytest.raises(FetchError, match="did not finish rendering"):
+        render_page("https://news.example.org/story",
+                    settings.with_(browser=str(fake), render_timeout=0.3))
