@@ -42,6 +42,7 @@ class _Ctx:
     article: Article
     papers: Sequence[Paper]
     abstract_claims: Sequence[Sequence[Claim]]
+    article_claims: Sequence[Claim]
     rules: Rules
     checks: Mapping[str, Any]
     verdicts: Mapping[str, Any]
@@ -183,7 +184,12 @@ def _describe(q: Quantity) -> str:
     return f"“{text}”"
 
 
-def _is_participants(q: Quantity, nouns: frozenset[str]) -> bool:
+def _is_participants(q: Quantity, nouns: frozenset[str], claim: Claim | None = None) -> bool:
+    if claim is not None:
+        before = claim.text[:max(0, q.span.start - claim.start)]
+        after = claim.text[q.span.end - claim.start:]
+        if re.search(r"\bper\s*$", before) or re.match(r"^-?\s*years?\b", after):
+            return False  # a rate's denominator ("per 1,000 participant-years"), not a sample
     return q.kind == "count" and bool(q.of) and _stem(q.of.lower().split()[-1]) in nouns
 
 
@@ -270,9 +276,9 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
     assert evidence is not None
     candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
     if q.kind == "count":
-        if not _is_participants(q, nouns):
+        if not _is_participants(q, nouns, claim):
             return
-        candidates = [p for p in candidates if _is_participants(p, nouns)]
+        candidates = [p for p in candidates if _is_participants(p, nouns, evidence)]
         rule = "sample-size-v1"
     elif q.kind == "duration":
         candidates = [p for p in candidates if p.unit]
@@ -290,9 +296,11 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
         return
     else:
         same_unit = [p for p in candidates if _unit(p) == _unit(q)]
+        families = [{u.lower() for u in family} for family in ctx.verdicts["units"]["families"]]
         same_value = [p for p in evidence.quantities if p.value is not None and
                       p.kind != "ci" and _unit(p) != _unit(q) and q.unit and p.unit and
-                      _rounds_to(q, p.value) and _convertible(q, p) is None]
+                      _rounds_to(q, p.value) and _convertible(q, p) is None and
+                      any({_unit(p), _unit(q)} <= family for family in families)]
         if same_value and not same_unit:
             p = same_value[0]
             ctx.add("unit-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
@@ -302,6 +310,11 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
             return
         candidates = same_unit
         rule = "number-mismatch-v1"
+        synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+        same_outcome = bool(claim.outcome and evidence.outcome) and \
+            _mentioned(claim.outcome, [evidence.text], 1.0, synonyms)
+        if al.score < ctx.verdicts["align"]["strong_score"] and not same_outcome:
+            return
     if not candidates:
         return
     p = min(candidates, key=lambda c: abs((c.value or 0) - (q.value or 0)))
@@ -342,8 +355,10 @@ def check_uncertainty(ctx: _Ctx, al: Alignment) -> None:
     if any(q.kind == "ci" or q.low is not None for q in claim.quantities):
         return
     with_ci = [p for p in evidence.quantities if p.low is not None and p.high is not None
-               and p.kind in _EFFECT_KINDS]
-    matched = [(q, p) for q in claim.quantities for p in with_ci if same_number(q, p, verdicts)]
+               and (p.kind in _EFFECT_KINDS or (p.kind == "number" and not p.unit))]
+    matched = [(q, p) for q in claim.quantities for p in with_ci
+               if same_number(q, p, verdicts) or
+               (q.kind == "percent" and p.kind == "ratio" and _is_ratio_change(q, p, verdicts))]
     if matched:
         crossing = [p for _, p in matched if _crosses_null(p)]
         wide = [p for _, p in matched if p.value and abs((p.high or 0) - (p.low or 0)) >
@@ -367,9 +382,12 @@ def check_uncertainty(ctx: _Ctx, al: Alignment) -> None:
         return
     effect_numbers = [q for q in claim.quantities if q.kind in _EFFECT_KINDS]
     reports_result = claim.significance is not None or claim.direction is not None
-    if reports_result and not effect_numbers and with_ci and \
+    story_values = {round(q.value, 6) for c in ctx.article_claims for q in c.quantities
+                    if q.value is not None}
+    untold = [p for p in with_ci if p.value is not None and round(p.value, 6) not in story_values]
+    if reports_result and not effect_numbers and untold and len(untold) == len(with_ci) and \
             al.score >= verdicts["align"]["strong_score"]:
-        p = with_ci[0]
+        p = untold[0]
         ctx.add("effect-size-omitted-v1", claim, sentence_span(claim),
                 clause(evidence, p.span.start, p.span.end),
                 {"abstract_value": f"{_describe(p)}, 95% CI {_ci_text(p)}"},
@@ -748,9 +766,12 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
                      "correlational_phrases", frozenset()))},
                 al.score, al.paper_index)
         return
+    asserts = bool(claim.direction) or claim.causal_strength == "direct_causal" or \
+        bool(_first_word(claim.text, tuple(verdicts["certainty"]["boosters"])))
     if evidence.hedged and not claim.hedged and claim.kind in {"result", "conclusion"} and \
+            evidence.kind in {"result", "conclusion"} and \
             al.score >= verdicts["align"]["strong_score"] and \
-            claim.causal_strength in {"direct_causal", None} and claim.direction:
+            claim.causal_strength in {"direct_causal", None} and asserts:
         hedges = ", ".join(f"“{h.text}”" for h in evidence.hedges) or "hedged wording"
         ctx.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(evidence),
                 {"abstract_hedges": hedges}, al.score, al.paper_index)
@@ -793,15 +814,32 @@ def _quote_words(text: str, lexicon: frozenset[str]) -> str:
 
 # --- relative without absolute -----------------------------------------------------------------
 
+_RELATIVE_BEFORE = re.compile(r"\b(?:by|cut|cuts|halved|slashed|reduced|lowered|raised)\s+(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?$", re.I)
+_RELATIVE_AFTER = re.compile(r"^\s*(?:lower|higher|fewer|less|more|greater|smaller|reduction|increase|"
+                             r"decrease|drop|rise|cut|relative)\b", re.I)
+
+
+def _is_relative(claim: Claim, q: Quantity) -> bool:
+    """A relative change: flagged by the claims stage, or worded as one ("cut by 38%", "50% lower")."""
+    if q.relative:
+        return True
+    if q.kind not in {"percent", "ratio"} or q.relative is False and q.kind == "ratio":
+        return False
+    before = claim.text[:q.span.start - claim.start]
+    after = claim.text[q.span.end - claim.start:]
+    return bool(_RELATIVE_BEFORE.search(before) or _RELATIVE_AFTER.match(after))
+
+
 def check_relative(ctx: _Ctx, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
-    relative = [q for q in claim.quantities if q.relative]
-    absolute_here = [q for q in claim.quantities if q.relative is False and q.kind == "percent"]
+    relative = [q for q in claim.quantities if q.kind in {"percent", "ratio"} and _is_relative(claim, q)]
+    absolute_here = [q for q in claim.quantities if q.kind == "percent" and not _is_relative(claim, q)]
     if not relative or absolute_here:
         return
     pool = list(evidence.quantities) if evidence is not None and \
         al.score >= ctx.verdicts["align"]["min_score"] else []
-    absolute = [p for p in pool if p.kind == "percent" and p.relative is False]
+    absolute = [p for p in pool if p.kind == "percent" and evidence is not None and
+                not _is_relative(evidence, p) and p.low is None]
     if len(absolute) < 2 or evidence is None:
         return
     q = relative[0]
@@ -890,7 +928,8 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
     Returns:
         The findings (most severe first, then in story order) and the supported claims.
     """
-    ctx = _Ctx(article=article, papers=papers, abstract_claims=abstract_claims, rules=rules,
+    ctx = _Ctx(article=article, papers=papers, abstract_claims=abstract_claims,
+               article_claims=article_claims, rules=rules,
                checks=rules.setting("checks"), verdicts=rules.setting("verdicts"))
     check_citation(ctx, article_claims)
     for al in alignments:

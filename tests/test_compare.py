@@ -92,9 +92,10 @@ def test_compare_rounding_tolerance(rules):
 def test_compare_number_mismatch_quotes_both_sides(rules):
     findings, supported = run(
         [S("Statin users had a 31% lower risk of heart attack over five years.",
-           [Q("31%", "percent", 31, "%", relative=True)])],
+           [Q("31%", "percent", 31, "%", relative=True)], fields={"outcome": "heart attack"})],
         [S("Statin therapy was associated with a 21% lower risk of myocardial infarction "
-           "over five years.", [Q("21%", "percent", 21, "%", relative=True)])],
+           "over five years.", [Q("21%", "percent", 21, "%", relative=True)],
+           fields={"outcome": "myocardial infarction"})],
         rules)
     assert "number_mismatch" in kinds(findings)
     f = next(f for f in findings if f.kind == "number_mismatch")
