@@ -229,16 +229,25 @@ def _paywall(tree: _Element, rules: _PageRules) -> str | None:
     """"prompt" when the page shows a paywall prompt, "flag" when only its metadata says the
     story is not free, None otherwise."""
     for element in tree.iter("p", "div", "section", "aside", "span", "h2", "h3", "strong"):
-        if element.getparent() is None or _in_script(element):
+        if element.getparent() is None or _in_script(element) or _in_site_chrome(element):
             continue
         own = _clean(" ".join(element.itertext()))
         if own and len(own) <= 400 and rules.wall_kind(own) == "paywall":
             return "prompt"
-    for obj in _json_ld_all(tree):
+    for obj in _json_ld_articles(tree):
         free = obj.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return "flag"
     return None
+
+
+def _in_site_chrome(element: _Element) -> bool:
+    """In the site's header, navigation or footer ("Already a subscriber? Log in" on every page)."""
+    ancestors = list(element.iterancestors())
+    if any(a.tag == "article" for a in ancestors):
+        return False
+    return any(a.tag in ("nav", "header", "footer") or a.get("role") in ("banner", "navigation")
+               for a in ancestors)
 
 
 def _in_script(element: _Element) -> bool:
@@ -508,11 +517,6 @@ def _json_ld_blocks(tree: _Element) -> Iterator[object]:
             yield json.loads(script.text)
         except ValueError:
             logger.debug("skipping malformed JSON-LD block")
-
-
-def _json_ld_all(tree: _Element) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object of an article type (used for isAccessibleForFree)."""
-    yield from _json_ld_articles(tree)
 
 
 def _ld_is(obj: dict[str, Any], kind: str) -> bool:

@@ -289,3 +289,84 @@ def test_citations_identifier_wins_over_journal_mention(rules: Rules,
                      + "\nPMID: 38123456\n", fetched_at="")
     citations = find_citations(extract_article(page, settings), rules)
     assert _primary(citations).value == "38123456"
+
+
+# -- issue 6: registries, broken DOIs, press releases, choosing the study ----------------------
+
+@pytest.mark.parametrize("sentence, kind, value", [
+    ("The trial was registered as ISRCTN 12345678 in 2019.", "trial", "ISRCTN12345678"),
+    ("It is listed under EudraCT number 2019-001234-56.", "trial", "2019-001234-56"),
+    ("Its registration, ACTRN12620000123456, lists 400 patients.", "trial",
+     "ACTRN12620000123456"),
+])
+def test_citations_trial_registry_ids(rules: Rules, sentence: str, kind: str,
+                                      value: str) -> None:
+    citations = find_citations(_article("Headline", sentence), rules)
+    assert [(c.kind, c.value) for c in citations] == [(kind, value)]
+
+
+def test_citations_registry_links(rules: Rules) -> None:
+    article = _article("Headline", "The trial was registered before it began.",
+                       links=(Link("https://www.isrctn.com/ISRCTN87654321", "registered"),))
+    (citation,) = find_citations(article, rules)
+    assert (citation.kind, citation.value) == ("trial", "ISRCTN87654321")
+
+
+@pytest.mark.parametrize("lines, doi", [
+    (("Headline", "Reference: Hoge EA, et al. JAMA Psychiatry. doi:10.1001/jamapsychiatry.",
+      "2022.3679"), "10.1001/jamapsychiatry.2022.3679"),
+    (("Headline", "The study (doi:10.1016/j.jad.2024. 01.023) was small."),
+     "10.1016/j.jad.2024.01.023"),
+    (("Headline", "The study is at doi:10.1000/abc-", "def and was small."), "10.1000/abc-def"),
+    (("Headline", "The study is doi:10.1000/xyz.", "The researchers said more."),
+     "10.1000/xyz"),
+    (("Headline", "The study is doi:10.1000/x\u00adyz, the team said."), "10.1000/xyz"),
+])
+def test_citations_dois_broken_across_lines(rules: Rules, lines: tuple[str, ...],
+                                            doi: str) -> None:
+    citations = find_citations(_article(*lines), rules)
+    assert [(c.kind, c.value) for c in citations] == [("doi", doi)]
+
+
+def test_citations_press_releases_are_secondary(rules: Rules) -> None:
+    article = _article(
+        "Headline",
+        "The university announced the study in a press release, and the study was published in "
+        "Nature Medicine by Kowalski et al. in 2024.",
+        links=(Link("https://www.eurekalert.org/news-releases/1045678", "a press release"),
+               Link("https://news.caledonia.ac.uk/articles/green-space", "The university"),
+               Link("https://www.ox.ac.uk/news/2024-05-01-walking", "announced")))
+    citations = find_citations(article, rules)
+    urls = [c for c in citations if c.kind == "url"]
+    assert len(urls) == 3 and not any(c.primary for c in urls)
+    assert _primary(citations).kind == "reference"
+    assert _primary(citations).value == "Kowalski, Nature Medicine, 2024"
+
+
+def test_citations_press_release_alone_is_never_primary(rules: Rules) -> None:
+    article = _article("Headline", "The study was described in a press release.",
+                       links=(Link("https://www.eurekalert.org/news-releases/1", "press release"),))
+    (citation,) = find_citations(article, rules)
+    assert citation.kind == "url" and not citation.primary
+
+
+def test_citations_resolvable_beats_a_bare_article_url(rules: Rules) -> None:
+    article = _article(
+        "Headline",
+        "The study, led by Ippei Takahashi, was published in JAMA Pediatrics in 2023.",
+        links=(Link("https://jamanetwork.com/journals/jamapediatrics/fullarticle/2808593",
+                    "published in JAMA Pediatrics"),))
+    citations = find_citations(article, rules)
+    assert _primary(citations).kind == "reference"
+    assert {c.kind for c in citations} == {"url", "reference"}
+
+
+def test_citations_read_more_link_is_not_the_study(rules: Rules) -> None:
+    article = _article(
+        "Headline", "Read more: Weight-loss drugs and mood",
+        "People prescribed semaglutide had a lower risk, the researchers found in the study, "
+        "published in Nature Communications.",
+        links=(Link("https://doi.org/10.1038/s41591-023-02345-6", "Weight-loss drugs and mood"),
+               Link("https://www.nature.com/articles/s41467-024-48780-6",
+                    "published in Nature Communications")))
+    assert _primary(find_citations(article, rules)).value == "10.1038/s41467-024-48780-6"

@@ -239,3 +239,105 @@ def test_extract_seed_story(settings: Settings) -> None:
     assert any(p.start <= at and at + len(quote) <= p.end for p in article.paragraphs)
     assert article.text.splitlines() == [line for line in SEED.read_text("utf-8").splitlines()
                                          if line.strip()]
+
+
+# -- issue 6: walls, teasers, live blogs, AMP, language -------------------------------------------
+
+from factcheck.extract import JavaScriptOnlyError  # noqa: E402
+
+TEASER_BODY = "".join(f"<p>{s}</p>" for s in (
+    "People who restricted their eating to an eight-hour window lost no more weight than those "
+    "who cut calories, researchers reported in a trial of 139 adults with obesity.",
+    "After 12 months the time-restricted group had lost 8.0kg against 6.3kg, a difference that "
+    "was not statistically significant, the study found.",
+))
+
+
+def test_extract_paywall_teaser_is_a_warning(settings: Settings) -> None:
+    body = (f"<article><h1>Fasting no better than calorie counting</h1>"
+            f"<div class='article-body'>{TEASER_BODY}</div>"
+            f"<div class='paywall'><h3>Subscribe to continue reading</h3>"
+            f"<p>Already a subscriber? Log in</p></div></article>")
+    article = extract_article(_html_page(body), settings)
+    assert any(w.startswith("Only a teaser is visible") for w in article.warnings)
+    assert "Subscribe to continue reading" not in article.text
+    assert "Already a subscriber" not in article.text
+
+
+def test_extract_hard_paywall_is_an_error_that_says_teaser(settings: Settings) -> None:
+    body = ("<article><h1>Statins and muscle pain</h1><p>Millions take statins.</p>"
+            "<div class='paywall'><p>This article is for subscribers only.</p></div></article>")
+    with pytest.raises(ExtractionError, match="only a teaser is visible"):
+        extract_article(_html_page(body), settings)
+
+
+def test_extract_not_free_flag_with_full_text_gives_no_warning(settings: Settings) -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"isAccessibleForFree": false}</script>')
+    long_body = BODY * 6
+    article = extract_article(_html_page(f"<article><h1>Knee routine</h1>{long_body}</article>",
+                                         head), settings)
+    assert article.warnings == ()
+
+
+def test_extract_javascript_only_page_says_how_to_render(settings: Settings) -> None:
+    with pytest.raises(JavaScriptOnlyError, match=r"--render .*apt-get install chromium"):
+        extract_article(_page("js_only.html"), settings)
+
+
+def test_extract_cookie_banner_paragraph_is_dropped(settings: Settings) -> None:
+    body = (f"<article><h1>Knee routine eases pain</h1><p>We use cookies to improve your "
+            f"experience. Accept all cookies?</p>{BODY}</article>")
+    article = extract_article(_html_page(body), settings)
+    assert "We use cookies" not in article.text
+    assert "Researchers in Leeds" in article.text
+
+
+def test_extract_live_blog(settings: Settings) -> None:
+    head = ('<script type="application/ld+json">{"@type": "LiveBlogPosting", "headline": '
+            '"Health live", "coverageStartTime": "2025-03-04T07:00:00Z"}</script>')
+    posts = "".join(f"<article class='live-post'><time>10:{i}0</time>{BODY}</article>"
+                    for i in range(2))
+    article = extract_article(_html_page(f"<main><h1>Health news live</h1>{posts}</main>", head),
+                              settings)
+    assert article.published == "2025-03-04"
+    assert any("live blog" in w for w in article.warnings)
+
+
+def test_extract_detects_language_and_goes_on(settings: Settings) -> None:
+    german = "".join(f"<p>{s}</p>" for s in (
+        "Die Forscher werteten die Daten von 3462 Erwachsenen aus, die über mehr als fünf Jahre "
+        "beobachtet wurden und bei denen das Risiko für einen Herzinfarkt gemessen wurde.",
+        "Menschen, die einen Mittagsschlaf hielten, hatten ein geringeres Risiko, doch der "
+        "Zusammenhang ist nicht kausal, und die Autoren sind mit der Deutung vorsichtig.",
+    ))
+    page = _html_page(f"<article><h1>Mittagsschlaf und Herz</h1>{german}</article>")
+    article = extract_article(page, settings)  # the page says lang='en'; the text is German
+    assert article.language == "de"
+    assert any("German (de)" in w for w in article.warnings)
+
+
+def test_extract_english_page_has_no_language_warning(article: Article) -> None:
+    assert article.language == "en"
+    assert not any("claim rules" in w for w in article.warnings)
+
+
+def test_extract_amp_page(settings: Settings) -> None:
+    html = ("<!doctype html><html ⚡ lang='en'><head><meta charset='utf-8'>"
+            "<link rel='canonical' href='https://news.example.org/knee'></head><body>"
+            "<amp-sidebar id='s' layout='nodisplay'><a href='/travel'>Travel news</a>"
+            "</amp-sidebar><article><h1>Knee routine eases pain</h1><figure>"
+            "<amp-img src='/k.jpg' width='4' height='3'></amp-img><figcaption>Stairs were the "
+            "test</figcaption></figure>" + BODY + "</article></body></html>")
+    page = Page(url=URL, final_url=URL, status=200, content_type="text/html", encoding="utf-8",
+                html=html, fetched_at="2025-03-14T08:00:00+00:00")
+    article = extract_article(page, settings)
+    assert "Travel news" not in article.text
+    assert "Stairs were the test" in article.text
+    assert _link(article, "/travel").region == "nav"
+
+
+def test_extract_subscribe_link_in_site_header_is_not_a_paywall(settings: Settings) -> None:
+    body = ("<header><p>Already a subscriber? <a href='/login'>Log in</a></p></header>"
+            f"<article><h1>Knee routine eases pain</h1>{BODY}</article>")
+    assert extract_article(_html_page(body), settings).warnings == ()
