@@ -83,9 +83,11 @@ def main() -> None:
               help="Read the paper from a saved PubMed/Europe PMC/Crossref/OpenAlex response.")
 @click.option("--fail-on", type=click.Choice(["low", "medium", "high"]), default=None,
               help="Exit 1 when a finding at or above this severity is found.")
+@click.option("--render", is_flag=True,
+              help="Load the page in headless Chromium first (for JavaScript-only sites).")
 @common_options
 def check(source: str, fmt: str | None, output: str | None, paper: str | None,
-          paper_file: Path | None, fail_on: str | None, settings: Any) -> None:
+          paper_file: Path | None, fail_on: str | None, render: bool, settings: Any) -> None:
     """Check one story (URL, .html/.txt file, or - for stdin) against the paper it cites.
 
     Example: factcheck check https://example.org/news/ldn-fibromyalgia --format html -o reports/ldn.html
@@ -94,7 +96,7 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
     from .pipeline import check as run_check
     from .report import render, render_text
     ctx = build_context(settings)
-    report = run_check(source, ctx, paper=paper, paper_file=paper_file)
+    report = run_check(source, ctx, paper=paper, paper_file=paper_file, render=render)
     if output:
         chosen = fmt or {".html": "html", ".htm": "html", ".json": "json", ".md": "md"}.get(
             Path(output).suffix.lower(), "text")

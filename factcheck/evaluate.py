@@ -239,6 +239,14 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
             out.extend(["", *_case_lines(scores)])
     else:
         out.append(f"(no corpus cases under {corpus_dir})")
+    pages = corpus_dir.parent / "pages"
+    if pages.is_dir():
+        from .evaluate_pages import evaluate_pages
+        out.append(f"\n## story pages ({pages})\n")
+        table = evaluate_pages(pages, settings.with_(offline=True), ctx.rules).rstrip()
+        if not details:  # the per-page table only with --details; the summary always
+            table = table[table.rfind("\n\n| measure") + 2:] if "\n\n| measure" in table else table
+        out.append(table)
     seed = shared / "seed"
     if (seed / "expected.json").is_file():
         scores = evaluate_cases([seed], ctx)

@@ -92,12 +92,16 @@ def citation_from_argument(value: str) -> Citation:
     return Citation(kind="reference", value=text, quote="--paper", score=1.0, primary=True)
 
 
-def read_article(source: str, ctx: Context) -> Article:
-    """Stages 1-2: fetch the source and extract the story."""
+def read_article(source: str, ctx: Context, render: bool = False) -> Article:
+    """Stages 1-2: fetch the source (with headless Chromium when `render`) and extract the story."""
     from .extract import extract_article
     from .fetch import fetch_page
-    page = _timed(ctx, "fetch", lambda: fetch_page(source, ctx.settings, ctx.session))
-    return _timed(ctx, "article", lambda: extract_article(page, ctx.settings))
+    if render:
+        from .render import render_page
+        page = _timed(ctx, "fetch", lambda: render_page(source, ctx.settings))
+    else:
+        page = _timed(ctx, "fetch", lambda: fetch_page(source, ctx.settings, ctx.session))
+    return _timed(ctx, "article", lambda: extract_article(page, ctx.settings, ctx.rules))
 
 
 def find_paper(article: Article, ctx: Context, paper: str | None = None,
@@ -137,7 +141,7 @@ def _roles(article: Article) -> tuple[tuple[int, int, str], ...]:
 
 
 def _warnings(article: Article, papers: Iterable[Paper], claims_count: int) -> list[str]:
-    notes = []
+    notes = list(article.warnings)
     for paper in papers:
         if not any((s.category or "").upper() == "RESULTS" or
                    (s.label or "").upper().startswith("RESULT") for s in paper.sections):
@@ -174,7 +178,7 @@ def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
 
 
 def check(source: str, ctx: Context, paper: str | None = None,
-          paper_file: Path | None = None) -> Report:
+          paper_file: Path | None = None, render: bool = False) -> Report:
     """Check one story end to end.
 
     Args:
@@ -182,12 +186,13 @@ def check(source: str, ctx: Context, paper: str | None = None,
         ctx: the run's Context.
         paper: a DOI, PMID or PMCID that overrides the story's own citations.
         paper_file: a saved service response (efetch XML, Europe PMC/Crossref/OpenAlex JSON).
+        render: fetch the page with headless Chromium (for JavaScript-only pages).
 
     Raises:
         FactcheckError: the first stage that failed (bad input, paper not found, upstream down).
     """
     ctx.timings.clear()
-    article = read_article(source, ctx)
+    article = read_article(source, ctx, render)
     citations, found = find_paper(article, ctx, paper, paper_file)
     return compare_texts(article, (found,), ctx, citations, source)
 
