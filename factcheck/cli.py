@@ -94,17 +94,18 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
     """
     from .pipeline import build_context
     from .pipeline import check as run_check
-    from .report import render, render_text
+    from .report import render as render_report
+    from .report import render_text
     ctx = build_context(settings)
     report = run_check(source, ctx, paper=paper, paper_file=paper_file, render=render)
     if output:
         chosen = fmt or {".html": "html", ".htm": "html", ".json": "json", ".md": "md"}.get(
             Path(output).suffix.lower(), "text")
-        _write(render(report, chosen), output)
+        _write(render_report(report, chosen), output)
         if chosen != "text":
             click.echo(render_text(report), nl=False)
     else:
-        click.echo(render(report, fmt or "text"), nl=False)
+        click.echo(render_report(report, fmt or "text"), nl=False)
     if fail_on and any(_SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[fail_on]
                        for f in report.findings):
         sys.exit(EXIT_FINDINGS)
