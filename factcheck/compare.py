@@ -405,7 +405,9 @@ def _cover(claim: Claim, start: int, end: int) -> Span:
 
 _GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "score", "scores",
                                     "effect", "effects", "benefit", "benefits", "outcome",
-                                    "outcomes", "result", "results", "related", "group"})
+                                    "outcomes", "result", "results", "related", "group", "risk",
+                                    "risks", "rate", "rates", "chance", "chances", "odds",
+                                    "likelihood", "number", "numbers", "people", "patients"})
 
 
 def _outcome_phrases(claim: Claim) -> list[str]:
@@ -441,9 +443,15 @@ def _mentioned_once(phrase: str, sentences: Sequence[str], coverage: float) -> b
         return True
     for sentence in sentences:
         have = {_stem(w) for w in content_words(sentence)}
-        if sum(w in have for w in words) / len(words) >= coverage:
+        stems = {_prefix(w) for w in have}
+        if sum(w in have or _prefix(w) in stems for w in words) / len(words) >= coverage:
             return True
     return False
+
+
+def _prefix(word: str) -> str:
+    """A crude stem shared by inflections ("depression"/"depressive", "threshold"/"thresholds")."""
+    return word[:max(5, len(word) - 3)] if len(word) > 5 else word
 
 
 def _abstract_sentences(claims: Sequence[Claim]) -> list[str]:
@@ -472,12 +480,22 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
     missing = [p for p in _outcome_phrases(claim)
                if not _mentioned(p, sentences, settings["outcome_coverage"], synonyms)]
+    if missing and _numbers_supported(ctx, claim, paper_index):
+        missing = []  # its effect sizes are the abstract's own: the outcome is only worded differently
     if missing and (claim.direction or claim.significance or claim.quantities):
         what = " or ".join(f"“{m}”" for m in missing)
         ctx.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
                 {"what": what}, al.score, paper_index)
         return True
     return False
+
+
+def _numbers_supported(ctx: _Ctx, claim: Claim, paper_index: int) -> bool:
+    effects = [q for q in claim.quantities if q.kind in _EFFECT_KINDS and q.value is not None]
+    if not effects or not ctx.abstract_claims:
+        return False
+    pool = list(_numbers_of(ctx.abstract_claims[paper_index]))
+    return all(_find_match(q, pool, ctx.verdicts) for q in effects)
 
 
 _PRIMARY = re.compile(r"\bprimary\b(?:\s+(?:and|or)\s+\w+)?\s+(?:analys[ie]s|outcomes?|end-?points?|results?)",
