@@ -410,8 +410,51 @@ _GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "sco
                                     "likelihood", "number", "numbers", "people", "patients"})
 
 
-def _outcome_phrases(claim: Claim) -> list[str]:
-    """The outcomes a result claim is about: its main outcome, else its outcome entities."""
+_OBJECT = re.compile(
+    r"^(?:\s+(?:the|a|an|their|its|his|her))?"
+    r"(?:\s+(?:rates?|risks?|chances?|cases|numbers?|incidence|odds|levels?|likelihood|symptoms"
+    r"|occurrence|frequency|severity)\s+of)?"
+    r"(?:\s+(?:the|a|an|developing|having|getting|suffering))?"
+    r"\s+(?P<np>[a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,3}?)"
+    r"(?=\s+(?:by|in|among|over|for|compared|than|versus|vs|after|at|from|with|without|when|"
+    r"while|among|or|and|the|who|which|that|on)\b|\s*[,.;:)(]|$)")
+_NOT_OUTCOMES = frozenset({"placebo", "it", "them", "this", "that", "those", "these", "people",
+                           "patients", "participants", "women", "men", "adults", "children"})
+
+
+_VERB_FORM = re.compile(r"(?:ed|es|ing)$|^(?:cut|cuts|halve|halves|double|doubles|prevent|prevents"
+                        r"|reduce|lower|lowers|raise|raises|improve|improves|boost|boosts|slash"
+                        r"|slashes|protect|protects|outperform|alter|alters)$")
+_NOT_NOUN = re.compile(r"^(?:than|to|by|on|in|into|likely|more|less|much|common|rare|quickly|"
+                       r"slowly|significantly|similar|about|around|nearly|up|down|out|off|came|"
+                       r"went|was|were|is|are|had|has|did|does|got|be|been)$|ly$")
+
+
+def _result_outcomes(claim: Claim, directions: Mapping[str, str]) -> list[str]:
+    """Noun phrases right after a direction verb: what the claim says went up or down."""
+    out = []
+    for m in re.finditer(r"[A-Za-z]+", claim.text):
+        word = m.group(0).lower()
+        if directions.get(word) not in {"increase", "decrease", "no_change"} or \
+                not _VERB_FORM.search(word):
+            continue
+        obj = _OBJECT.match(claim.text[m.end():])
+        if not obj:
+            continue
+        phrase = obj.group("np").strip()
+        words = phrase.split()
+        if words[-1] in _NOT_OUTCOMES or any(_NOT_NOUN.search(w) for w in words) or \
+                words[-1].endswith("ed") or len(words[-1]) < 4:
+            continue
+        out.append(phrase)
+    return out
+
+
+def _outcome_phrases(claim: Claim, directions: Mapping[str, str] | None = None) -> list[str]:
+    """The outcomes a result claim is about: what its direction words act on, else its outcome."""
+    found = _result_outcomes(claim, directions or {})
+    if found:
+        return found
     if claim.outcome:
         return [claim.outcome]
     return [e.norm or e.span.text for e in claim.entities if e.label == "OUTCOME"][:2]
@@ -437,15 +480,19 @@ def _mentioned(phrase: str, sentences: Sequence[str], coverage: float,
 
 
 def _mentioned_once(phrase: str, sentences: Sequence[str], coverage: float) -> bool:
+    """The phrase's head word and `coverage` of its other words stand in one sentence."""
     words = [_stem(w) for w in content_words(phrase) if w not in _GENERIC_OUTCOME_WORDS]
     words = [w for w in words if len(w) > 2]
     if not words:
         return True
+    head = words[-1]
     for sentence in sentences:
         have = {_stem(w) for w in content_words(sentence)}
         stems = {_prefix(w) for w in have}
-        if sum(w in have or _prefix(w) in stems for w in words) / len(words) >= coverage:
+        found = [w in have or _prefix(w) in stems for w in words]
+        if found[-1] and sum(found) / len(words) >= coverage:
             return True
+    del head
     return False
 
 
@@ -466,7 +513,9 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
     """Raise not_in_abstract for the claim; True when it did (later checks then skip the claim)."""
     claim = al.article
     settings = ctx.verdicts["not_in_abstract"]
-    if claim.kind not in settings["claim_kinds"]:
+    headline_claim = claim.section in {"title", "standfirst"} and (
+        claim.causal_strength == "direct_causal" or claim.direction is not None)
+    if claim.kind not in settings["claim_kinds"] and not headline_claim:
         return False
     if claim.hedged and not claim.quantities:
         return False  # speculation ("may be mediated by ...") is not a factual claim to verify
@@ -478,7 +527,7 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
         return True
     sentences = [s for claims in ctx.abstract_claims for s in _abstract_sentences(claims)]
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    missing = [p for p in _outcome_phrases(claim)
+    missing = [p for p in _outcome_phrases(claim, _directions(ctx))
                if not _mentioned(p, sentences, settings["outcome_coverage"], synonyms)]
     if missing and _numbers_supported(ctx, claim, paper_index):
         missing = []  # its effect sizes are the abstract's own: the outcome is only worded differently
