@@ -190,6 +190,8 @@ def _is_participants(q: Quantity, nouns: frozenset[str], claim: Claim | None = N
         after = claim.text[q.span.end - claim.start:]
         if re.search(r"\bper\s*$", before) or re.match(r"^-?\s*years?\b", after):
             return False  # a rate's denominator ("per 1,000 participant-years"), not a sample
+    if q.value is None or q.value != int(q.value):
+        return False  # 5.8 cases per 1,000: a rate, not a head count
     return q.kind == "count" and bool(q.of) and _stem(q.of.lower().split()[-1]) in nouns
 
 
@@ -227,6 +229,9 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
                         clause(other_claim, p.span.start, p.span.end), "number-match-v1",
                         al.score, al.paper_index)
             continue
+        if q.kind == "duration":
+            _flag_duration(ctx, al, q)
+            continue
         if not strong or evidence is None:
             continue
         _flag_mismatch(ctx, al, q, nouns)
@@ -239,6 +244,10 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
             continue
         if q.kind == "percent" and p.kind == "ratio" and _is_ratio_change(q, p, verdicts):
             return other_claim, p
+        if q.kind == "duration" or p.kind == "duration":
+            if q.kind == p.kind == "duration" and _same_duration(q, p, verdicts):
+                return other_claim, p
+            continue
         unitless = (q.kind == "number" and not q.unit) or (p.kind == "number" and not p.unit)
         if unitless:
             if same_number(q, p, verdicts):
@@ -257,6 +266,23 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
     return None
 
 
+def _days(q: Quantity, verdicts: Mapping[str, Any]) -> float | None:
+    table = verdicts["durations"]["days"]
+    unit = (q.unit or "").lower().rstrip("s")
+    if q.value is None or unit not in table:
+        return None
+    return q.value * table[unit]
+
+
+def _same_duration(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> bool:
+    a, b = _days(q, verdicts), _days(p, verdicts)
+    if a is None or b is None:
+        return _unit(q) == _unit(p) and same_number(q, p, verdicts)
+    tolerance = verdicts["numbers"]["approximate_tolerance"] if q.qualifier else \
+        verdicts["durations"]["tolerance"]
+    return abs(a - b) <= tolerance * max(a, b) or _rounds_to(q, b / ((a / q.value) if q.value else 1))
+
+
 def _ratio_as_percent(p: Quantity) -> float | None:
     """A hazard/risk/odds ratio as the percentage change a story would say (0.56 -> 44)."""
     if p.value is None or p.value <= 0:
@@ -271,18 +297,51 @@ def _is_ratio_change(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> b
     return abs(q.value - pct) <= max(1.0, pct * verdicts["numbers"]["relative_tolerance"])
 
 
+def _study_length(q: Quantity, claims: Sequence[Claim]) -> bool:
+    """A duration that tells how long the study ran: not "every two weeks" or "aged 50 years"."""
+    claim = next((c for c in claims if c.start <= q.span.start <= c.end), None)
+    if claim is None:
+        return False
+    before = claim.text[:q.span.start - claim.start]
+    after = claim.text[q.span.end - claim.start:]
+    if re.search(r"\b(?:every|each|per|within|aged?|age|by|than)\s+$", before, re.I):
+        return False  # an interval, an age, or an effect ("shortened recovery by 5 days")
+    if re.search(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+                 r"\s*(?:to|-|–|or)\s*$", before, re.I):
+        return False  # the top of a range ("three to five months"), read without its bottom
+    if re.match(r"^\s*(?:old|of age|after|before|later|earlier|apart)\b", after, re.I):
+        return False
+    return True
+
+
+def _flag_duration(ctx: _Ctx, al: Alignment, q: Quantity) -> None:
+    """A study length the abstract does not state: compare with the abstract's study lengths."""
+    claim = al.article
+    if not _study_length(q, [claim]) or _days(q, ctx.verdicts) is None:
+        return
+    claims = ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ()
+    lengths = [(c, p) for c, p in _numbers_of(claims)
+               if p.kind == "duration" and _days(p, ctx.verdicts) and _study_length(p, [c])]
+    if not lengths:
+        return
+    target = _days(q, ctx.verdicts) or 0.0
+    other, p = min(lengths, key=lambda cp: abs((_days(cp[1], ctx.verdicts) or 0) - target))
+    ctx.add("duration-v1", claim, clause(claim, q.span.start, q.span.end),
+            clause(other, p.span.start, p.span.end),
+            {"article_value": _describe(q), "abstract_value": _describe(p)},
+            al.score, al.paper_index, once=False)
+
+
 def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
     claim, evidence = al.article, al.abstract
     assert evidence is not None
     candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
     if q.kind == "count":
-        if not _is_participants(q, nouns, claim):
+        if not _is_participants(q, nouns, claim) or \
+                (q.value or 0) < ctx.verdicts["population"]["min_sample"]:
             return
         candidates = [p for p in candidates if _is_participants(p, nouns, evidence)]
         rule = "sample-size-v1"
-    elif q.kind == "duration":
-        candidates = [p for p in candidates if p.unit]
-        rule = "duration-v1"
     elif q.kind == "percent" and claim.direction in {"decrease", "increase"} and \
             not [p for p in candidates if _unit(p) == _unit(q)] and \
             [p for p in evidence.quantities if p.kind == "ratio" and p.value]:
