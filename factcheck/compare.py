@@ -486,7 +486,8 @@ _VERB_FORM = re.compile(r"(?:ed|es|ing)$|^(?:cut|cuts|halve|halves|double|double
                         r"|slashes|protect|protects|outperform|alter|alters)$")
 _NOT_NOUN = re.compile(r"^(?:than|to|by|on|in|into|likely|more|less|much|common|rare|quickly|"
                        r"slowly|significantly|similar|about|around|nearly|up|down|out|off|came|"
-                       r"went|was|were|is|are|had|has|did|does|got|be|been)$|ly$")
+                       r"went|was|were|is|are|had|has|did|does|got|be|been|with|for|at|from|"
+                       r"of|among|after|without)$|ly$")
 
 
 def _result_outcomes(claim: Claim, directions: Mapping[str, str]) -> list[str]:
@@ -664,6 +665,15 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
     piece = clause(claim, claim.start + at, claim.start + at + 1)
     text = piece.text
     base = piece.start - claim.start
+    # "reduced depression but increased fractures": keep to the part of the clause with the outcome
+    cut = 0
+    for m in re.finditer(r"\s(?:but|whereas|while|although|yet)\s", text):
+        if base + m.start() < at:
+            cut = m.end()
+        elif base + m.start() > at:
+            text = text[:m.start()]
+            break
+    text, base = text[cut:], base + cut
     best: tuple[int, str] | None = None
     for m in re.finditer(r"[A-Za-z]+", text):
         word = m.group(0).lower()
@@ -671,11 +681,13 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
         if direction is None:
             continue
         before = text[:m.start()]
-        if _DESCRIPTOR.search(before) and direction != "no_change":
-            continue
         if _NEGATION.search(before[-40:]):
             direction = "no_change"
-        distance = abs(base + m.start() - at)
+        elif _DESCRIPTOR.search(before) and direction != "no_change":
+            continue
+        # the verb usually comes before its object; a cue after the outcome counts for less
+        distance = at - (base + m.start()) if base + m.start() <= at else \
+            3 * (base + m.start() - at)
         if best is None or distance < best[0]:
             best = (distance, direction)
     if best is None and re.search(r"\b(?:no (?:significant )?difference|did not differ|similar)\b",
@@ -722,6 +734,67 @@ def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
         ctx.support(f"Reported as {claim.significance.replace('_', ' ')}, as in the abstract.",
                     sentence_span(claim), sentence_span(evidence), "significance-match-v1",
                     al.score, al.paper_index)
+
+
+_RESULT_SECTIONS = frozenset({"RESULTS", "CONCLUSIONS", "UNASSIGNED", "FINDINGS"})
+
+
+def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
+    """Find what the abstract says about the story's outcome, wherever it says it.
+
+    A story that reports a (significant) benefit on an outcome for which the abstract's results
+    or conclusions report no significant difference gets a significance finding; an opposite
+    direction on the same outcome gets a direction finding. True when a finding was raised.
+    """
+    claim = al.article
+    if claim.kind not in {"result", "conclusion"} and claim.section not in {"title", "standfirst"}:
+        return False
+    if claim.hedged or not (claim.significance or claim.direction):
+        return False
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    directions = _directions(ctx)
+    outcomes = _outcome_phrases(claim, directions)
+    if not outcomes or not ctx.abstract_claims:
+        return False
+    claims = [c for c in ctx.abstract_claims[al.paper_index]
+              if (c.section or "").upper() in _RESULT_SECTIONS and c.kind != "background"]
+    for outcome in outcomes:
+        mine = local_direction(claim, outcome, directions, synonyms) or claim.direction
+        for evidence in sorted(claims, key=lambda c: (c.section or "") != "CONCLUSIONS"):
+            if not _mentioned(outcome, [evidence.text], 1.0, synonyms):
+                continue
+            theirs = local_direction(evidence, outcome, directions, synonyms)
+            null = theirs == "no_change" or (evidence.significance == "not_significant" and
+                                             theirs is None)
+            told_as_number = any(q.kind in _EFFECT_KINDS for q in claim.quantities)
+            if mine in {"increase", "decrease"} and null and (
+                    claim.significance == "significant" or not told_as_number):
+                rule = "significance-flip-v1" if claim.significance == "significant" else \
+                    "direction-flip-v1"
+                fields = {"article_significance": "significant",
+                          "abstract_significance": "not significant",
+                          "article_direction": _said(mine), "abstract_direction": "no difference",
+                          "outcome": outcome}
+                ctx.add(rule, claim, sentence_span(claim), sentence_span(evidence), fields,
+                        al.score, al.paper_index)
+                return True
+            if mine in {"increase", "decrease"} and theirs in {"increase", "decrease"} and \
+                    mine != theirs and (evidence.section or "").upper() == "CONCLUSIONS" and \
+                    not _inverse_outcome(outcome, evidence.text, ctx):
+                ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                        {"article_direction": _said(mine), "abstract_direction": _said(theirs),
+                         "outcome": outcome}, al.score, al.paper_index)
+                return True
+            if theirs is not None:
+                break  # the first sentence that speaks of this outcome decides
+    return False
+
+
+def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx) -> bool:
+    """True when the story's outcome is the abstract's turned round ("survival" vs "mortality")."""
+    pairs = ctx.verdicts.get("inverse_outcomes", {}).get("pairs", ())
+    lower_o, lower_e = outcome.lower(), evidence.lower()
+    return any(a in lower_o and b in lower_e or b in lower_o and a in lower_e for a, b in pairs)
 
 
 def _said(direction: str) -> str:
@@ -1066,7 +1139,8 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
         al = _best_for_numbers(ctx, al)
         check_numbers(ctx, al)
         check_uncertainty(ctx, al)
-        check_direction_significance(ctx, al)
+        if not check_result_by_outcome(ctx, al):
+            check_direction_significance(ctx, al)
         check_group_swap(ctx, al)
         check_population(ctx, al)
         check_design(ctx, al)
