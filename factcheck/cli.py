@@ -98,6 +98,7 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
     from .report import render_text
     ctx = build_context(settings)
     report = run_check(source, ctx, paper=paper, paper_file=paper_file, render=render)
+    _remember(report, settings)
     if output:
         chosen = fmt or {".html": "html", ".htm": "html", ".json": "json", ".md": "md"}.get(
             Path(output).suffix.lower(), "text")
@@ -109,6 +110,18 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
     if fail_on and any(_SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[fail_on]
                        for f in report.findings):
         sys.exit(EXIT_FINDINGS)
+
+
+def _remember(report: Any, settings: Any) -> None:
+    """Keep a hand check in the history (`factcheck history`); a broken store never fails a check."""
+    import sqlite3
+
+    from .store import record_report
+    try:
+        ident = record_report(settings, report)
+        logger.info("stored as check #%s", ident)
+    except (sqlite3.Error, OSError) as exc:
+        logger.warning("could not store the check in the history: %s", exc)
 
 
 @main.command()
@@ -176,24 +189,17 @@ def resolve(query: str, settings: Any) -> None:
 
 
 @main.command()
-@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("result")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]), default="html")
 @click.option("-o", "--output", help="Write the rendered report here instead of stdout.")
 @common_options
-def report(result: Path, fmt: str, output: str | None, settings: Any) -> None:
-    """Render a saved JSON report (from check --format json) as HTML, Markdown or text.
+def report(result: str, fmt: str, output: str | None, settings: Any) -> None:
+    """Render a saved report (a JSON file, or a history ID such as 12) as HTML, Markdown or text.
 
-    Example: factcheck report reports/ldn.json --format html -o reports/ldn.html
+    Example: factcheck report 12 --format html -o reports/story-12.html
     """
-    from .errors import InputError
-    from .report import render
-    from .serialize import report_from_data
-    try:
-        data = json.loads(result.read_text("utf-8"))
-        loaded = report_from_data(data)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{result} is not a factcheck JSON report: {exc}") from exc
-    _write(render(loaded, fmt), output)
+    from .cli_extra import render_stored
+    _write(render_stored(result, fmt, settings), output)
 
 
 def _default_shared() -> Path:
@@ -283,3 +289,10 @@ def cache_clear(service: str | None, settings: Any) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# The nightly job and the history live in cli_extra; they import common_options from here.
+from .cli_extra import feed, history  # noqa: E402
+
+main.add_command(feed)
+main.add_command(history)

@@ -8,6 +8,7 @@ moves it into style attributes with css-inline for email clients that drop <styl
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"no report templates next to {here}; reinstall factcheck")
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The jinja2 environment over `templates_dir()`, autoescaping HTML templates."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]),
+                              autoescape=jinja2.select_autoescape(["html", "html.j2", "md.j2"]),
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
@@ -71,7 +73,7 @@ def _abstract_context(papers: tuple[Paper, ...], finding: Finding) -> Markup | N
         pos = 0
         for section in paper.sections:
             if pos <= span.start and span.end <= pos + len(section.text):
-                label = Markup("<strong>") + escape(section.label or section.category or "") + \
+                label = Markup("<strong class=\"label\">") + escape(section.label or section.category or "") + \
                     Markup("</strong> ") if (section.label or section.category) else Markup("")
                 return label + _highlight(section.text, span, pos)
             pos += len(section.text) + 1
@@ -105,10 +107,46 @@ def _title(report: Report) -> str:
     return report.source or "story"
 
 
+KIND_LABELS = {
+    "number_mismatch": "Number differs",
+    "unit_mismatch": "Unit or scale differs",
+    "sample_size": "Number of participants differs",
+    "duration": "Duration differs",
+    "direction": "Direction of the effect reversed",
+    "significance": "Statistical significance misstated",
+    "population": "Population changed or generalised",
+    "study_design": "Study design misstated",
+    "causal_language": "Cause and effect claimed for an association",
+    "hedge_dropped": "Hedge dropped",
+    "relative_without_absolute": "Relative effect without the absolute figure",
+    "omitted_uncertainty": "Uncertainty left out",
+    "not_in_abstract": "Not supported by the abstract",
+    "citation_mismatch": "Citation does not match the paper",
+    "other": "Other discrepancy",
+}
+
+_SERVICE_NAMES = {"pubmed": "PubMed", "europepmc": "Europe PMC", "crossref": "Crossref",
+                  "openalex": "OpenAlex", "file": "a local file"}
+
+
+def _when(stamp: str | None) -> str:
+    """An ISO timestamp as "2025-01-03 00:00 UTC" (as given when it does not parse)."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _model(report: Report) -> dict[str, Any]:
     line, css = verdict(report)
     findings = [{
-        "kind": f.kind, "severity": f.severity, "message": f.message, "rule_id": f.rule_id,
+        "kind": f.kind, "label": KIND_LABELS.get(f.kind, f.kind), "severity": f.severity, "message": f.message, "rule_id": f.rule_id,
         "score": f.score, "paper": f.paper, "article_span": f.article_span,
         "abstract_span": f.abstract_span,
         "article_context": _article_context(report.article, f.article_span),
@@ -117,12 +155,13 @@ def _model(report: Report) -> dict[str, Any]:
     warnings = list(report.warnings) + [f"{p.stage}: {p.message}" for p in report.problems]
     return {"report": report, "article": report.article, "papers": report.papers,
             "findings": findings, "supported": report.supported, "warnings": warnings,
-            "verdict": line, "verdict_class": css, "counts": counts(report), "title": _title(report)}
+            "verdict": line, "verdict_class": css, "counts": counts(report), "title": _title(report),
+            "checked": _when(report.checked_at), "service_names": _SERVICE_NAMES}
 
 
 def render_html(report: Report, inline: bool = False) -> str:
     """The report as one self-contained HTML page (no external assets, no JavaScript)."""
-    html = _environment().get_template("report.html.j2").render(**_model(report))
+    html = template_environment().get_template("report.html.j2").render(**_model(report))
     if inline:
         import css_inline
         html = css_inline.inline(html)
@@ -130,7 +169,7 @@ def render_html(report: Report, inline: bool = False) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    return _environment().get_template("report.md.j2").render(**_model(report))
+    return template_environment().get_template("report.md.j2").render(**_model(report))
 
 
 def render_text(report: Report, width: int = 100) -> str:

@@ -6,8 +6,7 @@ import json
 
 from factcheck.report import render_html, render_markdown, render_text, verdict
 from factcheck.serialize import report_from_data, report_to_data, report_to_json
-from factcheck.types import (Article, Finding, Paper, Paragraph, Report, Section, Span,
-                             Supported)
+from factcheck.types import Article, Finding, Paper, Paragraph, Report, Section, Span, Supported
 
 STORY = ("Pill <script>alert(1)</script> cures colds\n"
          "A new trial of 99 patients found the pill cut cold duration by 3 days.")
@@ -96,3 +95,19 @@ def test_report_verdict_clean():
     report = make_report()
     clean = Report(version="0", source="x", article=report.article, papers=report.papers)
     assert verdict(clean)[1] == "clean"
+
+
+def test_report_html_structure_for_the_desk():
+    html = render_html(make_report())
+    assert '<div class="verdict high" role="status">' in html
+    assert 'href="#finding-1">Number differs</a>' in html  # at-a-glance list links each finding
+    assert '<th scope="row">Abstract from</th><td>PubMed</td>' in html
+    assert "number-mismatch-v1" in html and "alignment 0.71" in html
+    assert "checked 2025-01-03 00:00 UTC" in html
+    assert "<script" not in html  # no JavaScript at all
+    assert "The abstract is short." in html
+
+
+def test_report_markdown_escapes_story_html():
+    md = render_markdown(make_report())
+    assert "<script>" not in md and "&lt;script&gt;" in md

@@ -1,0 +1,104 @@
+"""The history store: transactions, dedup keys, the outbox, and a crash in the middle."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+import pytest
+from test_report import make_report
+
+from factcheck.errors import InputError
+from factcheck.store import Store, content_hash, is_flagged
+from factcheck.types import Problem, Report
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "state") as s:
+        yield s
+
+
+def _failed(error: str) -> Report:
+    return Report(version="0", source="https://news.example/x", article=None,
+                  problems=(Problem(stage="fetch", error=error, message="site down"),))
+
+
+def test_store_uses_wal_and_round_trips_a_report(store):
+    mode = store._query("PRAGMA journal_mode")[0][0]
+    assert mode == "wal"
+    report = make_report()
+    check_id = store.record_check(report)
+    again = store.get_report(check_id)
+    assert again.findings == report.findings and again.papers == report.papers
+    row = store.get_check(check_id)
+    assert (row.high, row.medium, row.low, row.supported) == (1, 1, 0, 1)
+    assert row.flagged and row.paper_key == "doi:10.5555/pill"
+    assert store.paper("doi:10.5555/pill")["journal"] == "Journal of Examples"
+    with pytest.raises(InputError, match="no stored check"):
+        store.get_report(999)
+
+
+def test_store_matches_stories_by_guid_url_and_hash(store):
+    h = content_hash("Title", "Summary")
+    a = store.upsert_story("guid-1", "https://n.example/a", "feed", "Title", h)
+    assert store.upsert_story("guid-1", "https://n.example/moved", "feed", "Title", h).id == a.id
+    assert store.upsert_story(None, "https://n.example/a", "feed", "Title", h).id == a.id
+    # by hash only once the story has been checked (a syndicated copy of a checked story)
+    store.record_check(make_report(), story_id=a.id)
+    assert store.match_story("other", "https://elsewhere.example/a", h).id == a.id
+    assert store.match_story("other", "https://elsewhere.example/b", content_hash("New")) is None
+    assert content_hash(" Title ", "Summary\n") == h
+
+
+def test_store_retryable_failure_leaves_story_unchecked(store):
+    h = content_hash("t")
+    s = store.upsert_story("g", "https://n.example/a", None, "t", h)
+    store.record_check(_failed("UpstreamError"), story_id=s.id)
+    again = store.story(s.id)
+    assert again.state == "failed" and again.checked_hash is None and again.attempts == 1
+    store.record_check(_failed("CitationNotFound"), story_id=s.id)
+    assert store.story(s.id).checked_hash == h  # permanent: not retried
+
+
+def test_store_transaction_rolls_back_whole(store, monkeypatch):
+    s = store.upsert_story("g", "https://n.example/a", None, "t", content_hash("t"))
+    before = store.counts()
+    bad = replace(make_report(), checked_at=object())  # not storable: fails inside the transaction
+    with pytest.raises((sqlite3.Error, TypeError, ValueError)):
+        store.record_check(bad, story_id=s.id, email_to=["d@news.example"])
+    assert store.counts() == before
+    assert store.story(s.id).state == "new"
+
+
+def test_store_outbox_recovers_sending_as_uncertain(store):
+    check_id = store.record_check(make_report(), email_to=["d@news.example"], message_id="<m@x>")
+    key = f"story-{check_id}"
+    store.mark_email(key, "sending")
+    # a new process after a crash
+    uncertain = store.recover_interrupted()
+    assert [e.key for e in uncertain] == [key]
+    assert store.email(key).state == "uncertain"
+    assert store.pending_emails() == []
+
+
+def test_store_digest_folds_unsent_digests(store):
+    s1 = store.upsert_story("g1", "https://n.example/1", None, "one", content_hash("1"))
+    s2 = store.upsert_story("g2", "https://n.example/2", None, "two", content_hash("2"))
+    store.record_check(make_report(), story_id=s1.id)
+    assert store.prepare_digest("run1", ["d@news.example"], "<d1@x>") == "digest-run1"
+    store.record_check(replace(make_report(), findings=()), story_id=s2.id)
+    assert store.prepare_digest("run2", ["d@news.example"], "<d2@x>") == "digest-run2"
+    assert store.email("digest-run1") is None  # never attempted: folded into run2's digest
+    rows = store.digest_checks("digest-run2")
+    assert next(r.title for r in rows) and rows[0].flagged and not rows[1].flagged
+    store.mark_email("digest-run2", "sending")
+    store.mark_email("digest-run2", "sent")
+    assert store.prepare_digest("run3", ["d@news.example"], "<d3@x>") is None
+
+
+def test_store_is_flagged_threshold():
+    report = make_report()
+    assert is_flagged(report, "high") and is_flagged(report, "medium")
+    low_only = replace(report, findings=tuple(replace(f, severity="low") for f in report.findings))
+    assert not is_flagged(low_only, "medium") and is_flagged(low_only, "low")
