@@ -240,3 +240,15 @@ def test_claims_seed_abstract(seed, analyzer) -> None:
     assert random_finding.hedged and "suggesting" in [h.text for h in random_finding.hedges]
     assert random_finding.causal_strength == "no_relationship"
     assert any(c.subject == "low-dose naltrexone" for c in claims)
+
+
+@pytest.mark.parametrize("text,strength", [
+    ("Further studies are needed to determine whether coffee prevents dementia.", None),
+    ("Serum folate levels were lower in patients with acne.", "correlational"),
+    ("Smokers were twice as likely to develop lung cancer.", "correlational"),
+    ("The intervention was effective in reducing BMI.", "direct_causal"),
+    ("GSTM1-null may contribute to the course of diabetes.", "conditional_causal"),
+    ("Pay for performance had no discernible effect on outcomes.", "no_relationship"),
+])
+def test_claims_causal_strength_cues(text, strength, analyzer) -> None:
+    assert _claim(analyzer, text).causal_strength == strength

@@ -99,3 +99,11 @@ def test_nlp_story_speed(analyzer) -> None:
     elapsed = time.perf_counter() - started
     assert len(claims) >= 14
     assert elapsed < 0.25, f"{elapsed:.3f}s for ~800 words"
+
+
+def test_nlp_hyphenated_and_abbreviated_drugs(analyzer) -> None:
+    text = "Levodopa-induced dyskinesia was treated with cyclosporine A (CsA); CsA was well tolerated."
+    drugs = [span.text for label, _, span in analyzer.matches(text) if label == "DRUG"]
+    assert "Levodopa" in drugs
+    assert drugs.count("CsA") == 2
+    assert len(drugs) == len(set((d, i) for i, d in enumerate(drugs)))

@@ -211,3 +211,9 @@ def test_quantities_ages(text, low, high, finder) -> None:
 def test_quantities_absolute_cue_wins(finder) -> None:
     found = find_quantities("admissions fell from 14.2% to 9.8% (an absolute risk reduction)", finder)
     assert [q.relative for q in found] == [False, False]
+
+
+@pytest.mark.parametrize("text", ["rose by 12.5% points", "rose by 12.5 % points"])
+def test_quantities_percent_points_symbol(text, finder) -> None:
+    q = _one(text, finder, "percent")
+    assert (q.value, q.unit, q.relative) == (12.5, "percentage points", False)

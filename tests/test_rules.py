@@ -85,3 +85,81 @@ def test_rules_direction_values() -> None:
                                        "no_relationship"}
     for p in RULES.patterns_for("SIGNIFICANCE"):
         assert p.attrs["significance"] in {"significant", "not_significant"}
+
+
+# --- lexicon examples: rules/examples/<lexicon>.examples.tsv -----------------------------------------
+
+EXAMPLE_LABELS = {"drugs": "DRUG", "outcomes": "OUTCOME", "conditions": "CONDITION", "comparators": "COMPARATOR",
+                  "hedges": "HEDGE", "negations": "NEGATION", "hedge_exceptions": "HEDGE_EXCEPTION",
+                  "population": "POPULATION", "design": "DESIGN", "direction": "DIRECTION_WORD"}
+
+
+def _terms(name: str) -> set[str]:
+    if name in RULES.lexicons:
+        return set(RULES.lexicon(name))
+    return {row["term"].lower() for row in RULES.table(name)}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_LABELS))
+def test_rules_every_lexicon_term_has_an_example(name) -> None:
+    examples = RULES.table(f"{name}.examples")
+    assert _terms(name) <= {row["term"] for row in examples}, "terms without an example row"
+    for row in examples:
+        assert row["term"] in row["example"].lower(), row
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_LABELS))
+def test_rules_lexicon_examples_match(name, analyzer) -> None:
+    label = EXAMPLE_LABELS[name]
+    missed = []
+    for row in RULES.table(f"{name}.examples"):
+        found = {span.text.lower() for lab, _, span in analyzer.matches(row["example"]) if lab == label}
+        if row["term"] not in found:
+            missed.append(row["term"])
+    assert not missed, f"{name}: not labelled {label} in their example: {missed}"
+
+
+def test_rules_hyphen_split_examples(analyzer) -> None:
+    rows = RULES.table("hyphen_split_suffixes.examples")
+    assert set(RULES.lexicon("hyphen_split_suffixes")) <= {row["term"] for row in rows}
+    for row in rows:
+        tokens = [t.lower_ for t in analyzer.nlp.make_doc(row["example"])]
+        assert row["term"] in tokens, row
+        assert any(label == "DRUG" for label, _, _ in analyzer.matches(row["example"])), row
+
+
+QUANTITY_TABLES = {"units": "alias", "ratio_terms": "alias", "approximations": "phrase",
+                   "number_words": "word", "currencies": "symbol"}
+
+
+@pytest.mark.parametrize("name", sorted(QUANTITY_TABLES))
+def test_rules_quantity_table_examples(name, analyzer) -> None:
+    """Every quantity-table entry read in a sentence: `<value> <alias>` etc. finds a quantity using it."""
+    column = QUANTITY_TABLES[name]
+    missed = []
+    for row in RULES.table(name):
+        term = row[column]
+        if name == "units":
+            texts = [f"The mean was 12.5 {term} at follow-up."]
+            if row["attach"] == "any" and len(term) > 1:
+                texts.append(f"The mean was 12.5{term} at follow-up.")
+            text = " / ".join(texts)
+            ok = all(any(q.unit == row["canonical"] for q in analyzer.quantities(t)) for t in texts)
+        elif name == "ratio_terms":
+            text = f"The {term} was 0.82 (95% CI 0.71 to 0.95)."
+            ok = any(q.kind == "ratio" and q.unit == row["canonical"] and q.low == 0.71
+                     for q in analyzer.quantities(text))
+        elif name == "approximations":
+            text = f"The trial enrolled {term} 120 adults."
+            ok = any(q.qualifier == row["qualifier"] for q in analyzer.quantities(text))
+        elif name == "currencies":
+            text = f"It cost {term}5 million." if row["position"] == "before" else f"It cost 5 {term}."
+            ok = any(q.kind == "money" and q.unit == row["code"] for q in analyzer.quantities(text))
+        else:
+            text = {"ones": f"{term} adults took part.", "tens": f"{term} adults took part.",
+                    "cardinal": f"{term} adults took part.", "scale": f"About 1.5 {term} adults took part.",
+                    "denominator": f"Two {term} of adults took part.", "multiplier": f"The risk {term}."}[row["kind"]]
+            ok = bool(analyzer.quantities(text))
+        if not ok:
+            missed.append((term, text))
+    assert not missed, missed

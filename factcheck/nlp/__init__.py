@@ -110,6 +110,19 @@ def _base(settings: Settings):  # type: ignore[no-untyped-def]
     return spacy.blank("en", config=config)
 
 
+def _split_hyphen_suffixes(nlp, suffixes) -> None:  # type: ignore[no-untyped-def]
+    """Add one infix rule: 'levodopa-induced' -> 'levodopa', '-', 'induced' (rules/lexicons/hyphen_split_suffixes.txt)."""
+    import re
+
+    if not suffixes:
+        return
+    words = "|".join(re.escape(w) for w in sorted(suffixes, key=len, reverse=True))
+    extra = rf"(?<=[A-Za-z0-9])-(?=(?i:{words})\b)"
+    current = getattr(nlp.tokenizer.infix_finditer, "__self__", None)
+    pattern = f"{current.pattern}|{extra}" if current is not None else extra
+    nlp.tokenizer.infix_finditer = re.compile(pattern).finditer
+
+
 def load_nlp(settings: Settings, rules: Rules) -> Analyzer:
     """Build the pipeline once for this process.
 
@@ -131,6 +144,7 @@ def load_nlp(settings: Settings, rules: Rules) -> Analyzer:
     from .components import drug_index, rule_patterns
 
     nlp = _base(settings)
+    _split_hyphen_suffixes(nlp, rules.lexicon("hyphen_split_suffixes"))
     # The ruler goes in first: SpanRuler runs the components before it over every phrase pattern.
     ruler = nlp.add_pipe("factcheck_rule_ruler", first=True)
     try:

@@ -19,7 +19,7 @@ from spacy.tokens import Doc
 
 from ..rules import Rules
 from ..types import Claim, Entity, Origin, Quantity, Span
-from .components import QUANTITIES_KEY, SPANS_KEY
+from .components import ABBREVIATION_DRUG, QUANTITIES_KEY, SPANS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ def _matches(doc: Doc, rules: Rules) -> list[_Match]:
     out = []
     for span in doc.spans.get(SPANS_KEY, ()):
         rule = span.id_
+        if rule == ABBREVIATION_DRUG:
+            continue  # _Context reads abbreviations itself (ABBREV entities, drug counts)
         attr = ""
         if rule in attrs:
             a = attrs[rule]
@@ -321,8 +323,10 @@ class _Context:
 
     def _causal(self, found: list[_Match], hedges: list[_Match]) -> str | None:
         strengths = set()
+        # "further studies are needed to determine whether X reduces Y" asks; it does not claim
+        open_from = min((m.start for m in found if m.label == "UNASSERTED"), default=None)
         for m in found:
-            if m.label != "CAUSAL":
+            if m.label != "CAUSAL" or (open_from is not None and m.start >= open_from):
                 continue
             strength = m.attr
             if strength == "direct_causal" and any(

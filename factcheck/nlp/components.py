@@ -40,6 +40,7 @@ from .quantities import QuantityFinder, find_quantities
 logger = logging.getLogger(__name__)
 
 SPANS_KEY = "factcheck"
+ABBREVIATION_DRUG = "abbreviation:drug"  # span id of a short form whose long form is a drug
 QUANTITIES_KEY = "factcheck_quantities"
 _KEY = re.compile(r"[a-z0-9]+")
 _WORD_START = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
@@ -108,6 +109,9 @@ class DrugFinder:
         text = doc.text
         lower = text.lower()
         found: list[Span] = []
+        group = doc.spans.get(self.spans_key)
+        # a curated rules/lexicons/drugs.txt match already covers this name
+        curated = {(s.start_char, s.end_char) for s in group or () if s.label_ == "DRUG"}
         taken_until = -1
         for m in _WORD_START.finditer(lower):
             if m.start() < taken_until:
@@ -118,13 +122,26 @@ class DrugFinder:
                     span = doc.char_span(m.start(), end, label="DRUG", kb_id=canonical,
                                          alignment_mode="strict")
                     if span is not None:
-                        found.append(span)
+                        if (span.start_char, span.end_char) not in curated:
+                            found.append(span)
                         taken_until = end
                         break  # candidates are sorted longest first
+        found += self._abbreviated(doc, curated | {(s.start_char, s.end_char) for s in found})
         if found:
-            group = doc.spans.get(self.spans_key)
             doc.spans[self.spans_key] = list(group or ()) + found
         return doc
+
+
+    def _abbreviated(self, doc: Doc, drugs: set[tuple[int, int]]) -> list[Span]:
+        """Short forms whose defined long form is a drug: 'cyclosporine A (CsA)' makes every CsA a DRUG."""
+        out = []
+        for short in getattr(doc._, "abbreviations", ()) if Doc.has_extension("abbreviations") else ():
+            long_form = short._.long_form
+            if long_form is None or (long_form.start_char, long_form.end_char) not in drugs:
+                continue
+            out.append(Span(doc, short.start, short.end, label="DRUG", kb_id=long_form.text.lower(),
+                            span_id=ABBREVIATION_DRUG))
+        return out
 
 
 @Language.factory("factcheck_drugs", default_config={"spans_key": SPANS_KEY})
