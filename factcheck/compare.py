@@ -955,14 +955,15 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
         not paper_design & set(verdicts["design"]["trial_tags"])
     if claim.causal_strength == "direct_causal" and not claim.hedged and observational and \
             evidence.causal_strength in {"correlational", "no_relationship", None}:
-        strength = (evidence.causal_strength or "an association").replace("_", " ")
+        cues = verdicts["causal"]
+        evidence = _correlational_evidence(ctx, al) or evidence
+        found = _first_word(claim.text, tuple(cues["causal_cues"]))
+        theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
         ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
                 sentence_span(evidence),
-                {"article_words": _quote_words(claim.text, ctx.rules.lexicons.get(
-                    "causal_verbs", frozenset())),
-                 "abstract_strength": strength,
-                 "abstract_words": _quote_words(evidence.text, ctx.rules.lexicons.get(
-                     "correlational_phrases", frozenset()))},
+                {"article_words": f"“{found[0]}”" if found else "its wording",
+                 "abstract_strength": "an association in an observational study",
+                 "abstract_words": f"“{theirs}”" if theirs else "its wording"},
                 al.score, al.paper_index)
         return
     asserts = bool(claim.direction) or claim.causal_strength == "direct_causal" or \
@@ -1005,10 +1006,24 @@ def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] 
     return None
 
 
-def _quote_words(text: str, lexicon: frozenset[str]) -> str:
+def _first_phrase(text: str, phrases: Sequence[str]) -> str | None:
     lower = text.lower()
-    hits = [term for term in lexicon if re.search(rf"\b{re.escape(term)}\b", lower)]
-    return ", ".join(f"“{h}”" for h in sorted(hits, key=len, reverse=True)[:2]) or "its wording"
+    hits = [(m.start(), -len(p), text[m.start():m.end()]) for p in phrases
+            for m in [re.search(rf"\b{re.escape(p)}\b", lower)] if m]
+    return min(hits)[2] if hits else None
+
+
+def _correlational_evidence(ctx: _Ctx, al: Alignment) -> Claim | None:
+    """The abstract's own statement of the association: a result or conclusion that says so."""
+    cues = tuple(ctx.verdicts["causal"]["correlational_cues"])
+    ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index],
+                             ctx.verdicts["align"], ctx.rules.tables.get("outcome_synonyms", ()))
+    for score, candidate in ranked:
+        if (candidate.section or "").upper() not in _RESULT_SECTIONS:
+            continue
+        if candidate.causal_strength == "correlational" or _first_phrase(candidate.text, cues):
+            return candidate
+    return None
 
 
 # --- relative without absolute -----------------------------------------------------------------
