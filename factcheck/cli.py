@@ -213,15 +213,17 @@ def _default_shared() -> Path:
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="The shared folder with seed/ and datasets/ (default ../shared).")
 @click.option("--details", is_flag=True, help="List every missed and extra finding per case.")
+@click.option("--no-datasets", is_flag=True, help="Skip the public data sets (the slow part).")
 @common_options
-def eval_(corpus_dir: Path, shared_dir: Path | None, details: bool, settings: Any) -> None:
+def eval_(corpus_dir: Path, shared_dir: Path | None, details: bool, no_datasets: bool,
+          settings: Any) -> None:
     """Score the checker on corpora/ and the seed: precision and recall per finding kind.
 
     Example: factcheck eval --details
     """
     from .evaluate import run_eval
     shared = shared_dir or _default_shared()
-    click.echo(run_eval(settings, corpus_dir, shared, details=details))
+    click.echo(run_eval(settings, corpus_dir, shared, details=details, datasets=not no_datasets))
 
 
 @main.group()

@@ -217,7 +217,8 @@ def _case_lines(scores: Sequence[CaseScore]) -> list[str]:
     return lines
 
 
-def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = False) -> str:
+def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = False,
+             datasets: bool = True) -> str:
     """Every accuracy figure the project reports, as Markdown text."""
     from .pipeline import build_context
     ctx = build_context(settings.with_(offline=True))
@@ -262,4 +263,10 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
             out.extend(["", *_case_lines(scores)])
     else:
         out.append(f"\n(seed not found under {seed}; skipped)")
+    if datasets and (shared / "datasets").is_dir():
+        from .evaluate_datasets import run_dataset_evals
+        out.append("\n## public data sets (../shared/datasets)\n")
+        out.append(run_dataset_evals(shared, ctx.analyzer).rstrip())
+    elif datasets:
+        out.append(f"\n(data sets not found under {shared / 'datasets'}; skipped)")
     return "\n".join(out) + "\n"
