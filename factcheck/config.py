@@ -67,6 +67,7 @@ class Settings:
     host_delay: float = 2.0
     browser: str = ""
     render_timeout: float = 30.0
+    max_secondary_papers: int = 2
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -162,6 +163,7 @@ def load_settings(config_file: str | Path | None = None,
             host_delay=float(data.get("fetch", {}).get("host_delay", 2.0)),
             browser=str(data.get("fetch", {}).get("browser", "")),
             render_timeout=float(data.get("fetch", {}).get("render_timeout", 30.0)),
+            max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )
     except KeyError as exc:
         raise ConfigError(f"missing setting {exc.args[0]!r}", key=str(exc.args[0])) from exc

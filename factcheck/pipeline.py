@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -47,6 +47,7 @@ class Context:
     session: requests.Session
     _cache: object | None = None
     _analyzer: object | None = None
+    _resolver: object | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
 
     @property
@@ -55,6 +56,14 @@ class Context:
             from .cache import Cache
             self._cache = Cache(self.settings.cache_dir / "cache.sqlite3", self.settings.cache_ttl)
         return self._cache
+
+    @property
+    def resolver(self):  # -> factcheck.resolve.Resolver
+        """One Resolver per run, so its rate limiters hold across every story and thread."""
+        if self._resolver is None:
+            from .resolve import Resolver
+            self._resolver = Resolver(self.settings, session=self.session, cache=self.cache)
+        return self._resolver
 
     @property
     def analyzer(self):  # -> factcheck.nlp.Analyzer
@@ -104,14 +113,20 @@ def read_article(source: str, ctx: Context, render: bool = False) -> Article:
     return _timed(ctx, "article", lambda: extract_article(page, ctx.settings, ctx.rules))
 
 
-def find_paper(article: Article, ctx: Context, paper: str | None = None,
-               paper_file: Path | None = None) -> tuple[tuple[Citation, ...], Paper]:
-    """Stages 3-4: the story's citations and the paper they point to."""
+def find_papers(article: Article, ctx: Context, paper: str | None = None,
+                paper_file: Path | None = None) -> tuple[tuple[Citation, ...], tuple[Paper, ...],
+                                                         list[str]]:
+    """Stages 3-4: the story's citations, the papers they point to, and notes on the others.
+
+    The main citation must resolve (its failure is the check's failure). Other studies the story
+    cites in its body (never navigation or related-story rails) are checked too when they
+    resolve; those that do not become warnings.
+    """
     from .citations import find_citations
-    from .resolve import paper_from_file, resolve_paper
+    from .resolve import paper_from_file
     citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
     if paper_file is not None:
-        return citations, _timed(ctx, "sources", lambda: paper_from_file(paper_file))
+        return citations, (_timed(ctx, "sources", lambda: paper_from_file(paper_file)),), []
     if paper:
         chosen: tuple[Citation, ...] = (citation_from_argument(paper),)
     else:
@@ -122,9 +137,34 @@ def find_paper(article: Article, ctx: Context, paper: str | None = None,
         raise CitationNotFound(
             "the story links to no DOI, PubMed or PMC record and names no journal article we "
             f"could search for{elsewhere}; pass the paper with --paper DOI|PMID")
-    found = _timed(ctx, "sources", lambda: resolve_paper(
-        chosen, ctx.settings, session=ctx.session, cache=ctx.cache))
-    return citations, found
+    resolver = ctx.resolver
+    main = _timed(ctx, "sources", lambda: resolver.resolve(chosen))
+    papers, notes = [main], []
+    if not paper:
+        for citation in _secondary(citations, ctx.settings.max_secondary_papers):
+            try:
+                extra = _timed(ctx, "sources", lambda c=citation: resolver.resolve((c,)))
+            except FactcheckError as exc:
+                notes.append(f"The story also cites {citation.kind.upper()} {citation.value}, "
+                             f"which could not be checked: {exc}")
+                continue
+            if not any(_same_paper(extra, p) for p in papers):
+                papers.append(extra)
+    return citations, tuple(papers), notes
+
+
+_RESOLVABLE = frozenset({"doi", "pmid", "pmcid"})
+
+
+def _secondary(citations: Iterable[Citation], limit: int) -> list[Citation]:
+    """Other studies cited in the story's body, best first: worth checking claims against."""
+    floor = 0.3  # below this a link sat in a rail, a footer or a list of further reading
+    out = [c for c in citations if not c.primary and c.kind in _RESOLVABLE and c.score >= floor]
+    return out[:limit]
+
+
+def _same_paper(a: Paper, b: Paper) -> bool:
+    return bool(a.doi and a.doi == b.doi) or bool(a.pmid and a.pmid == b.pmid)
 
 
 def _sections(paper: Paper) -> tuple[tuple[int, int, str], ...]:
@@ -193,8 +233,9 @@ def check(source: str, ctx: Context, paper: str | None = None,
     """
     ctx.timings.clear()
     article = read_article(source, ctx, render)
-    citations, found = find_paper(article, ctx, paper, paper_file)
-    return compare_texts(article, (found,), ctx, citations, source)
+    citations, papers, notes = find_papers(article, ctx, paper, paper_file)
+    report = compare_texts(article, papers, ctx, citations, source)
+    return replace(report, warnings=report.warnings + tuple(notes)) if notes else report
 
 
 def check_many(sources: Iterable[str], ctx: Context) -> Iterator[tuple[str, Report]]:
