@@ -945,37 +945,71 @@ def check_design(ctx: _Ctx, al: Alignment) -> None:
 
 # --- causal language and hedges ----------------------------------------------------------------
 
+def _asserts(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
+    """The claim states an effect as fact: a direction, a causal verb or a booster ("proves")."""
+    return bool(claim.direction) or claim.causal_strength == "direct_causal" or \
+        bool(_first_word(claim.text, tuple(verdicts["certainty"]["boosters"])))
+
+
+def _conclusion_claims(ctx: _Ctx, index: int) -> list[Claim]:
+    claims = list(ctx.abstract_claims[index]) if ctx.abstract_claims else []
+    found = [c for c in claims if (c.section or "").upper() == "CONCLUSIONS"]
+    return found or [c for c in claims if c.kind == "conclusion"]
+
+
+def _hedged_conclusion(ctx: _Ctx, al: Alignment) -> tuple[float, Claim] | None:
+    """The abstract's hedged conclusion about what the story claims, if it has one."""
+    weights = ctx.verdicts["align"]
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    hedged = [c for c in _conclusion_claims(ctx, al.paper_index) if c.hedged]
+    if not hedged:
+        return None
+    ranked = ranked_evidence(al.article, hedged, weights, synonyms)
+    topic = {e.norm for e in al.article.entities if e.label in {"DRUG", "OUTCOME"}}
+    for score, candidate in ranked:
+        shared = topic & {e.norm for e in candidate.entities}
+        if score >= weights["hedge_score"] or shared:
+            return score, candidate
+    return None
+
+
 def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
     verdicts = ctx.verdicts
-    if evidence is None or al.score < verdicts["align"]["min_score"]:
+    about_study = claim.kind in {"result", "conclusion"} or claim.section in {"title", "standfirst"}
+    if not about_study or evidence is None:
         return
     paper_design = _paper_design(ctx, al.paper_index)
     observational = bool(paper_design & set(verdicts["design"]["observational_tags"])) and \
         not paper_design & set(verdicts["design"]["trial_tags"])
-    if claim.causal_strength == "direct_causal" and not claim.hedged and observational and \
-            evidence.causal_strength in {"correlational", "no_relationship", None}:
+    if claim.causal_strength == "direct_causal" and not claim.hedged and observational:
         cues = verdicts["causal"]
-        evidence = _correlational_evidence(ctx, al) or evidence
-        found = _first_word(claim.text, tuple(cues["causal_cues"]))
-        theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
-        ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
-                sentence_span(evidence),
-                {"article_words": f"“{found[0]}”" if found else "its wording",
-                 "abstract_strength": "an association in an observational study",
-                 "abstract_words": f"“{theirs}”" if theirs else "its wording"},
-                al.score, al.paper_index)
-        return
-    asserts = bool(claim.direction) or claim.causal_strength == "direct_causal" or \
-        bool(_first_word(claim.text, tuple(verdicts["certainty"]["boosters"])))
-    if evidence.hedged and not claim.hedged and claim.kind in {"result", "conclusion"} and \
-            evidence.kind in {"result", "conclusion"} and \
-            al.score >= verdicts["align"]["strong_score"] and \
-            claim.causal_strength in {"direct_causal", None} and asserts:
-        hedges = ", ".join(f"“{h.text}”" for h in evidence.hedges) or "hedged wording"
-        ctx.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(evidence),
-                {"abstract_hedges": hedges}, al.score, al.paper_index)
-        return
+        support = _correlational_evidence(ctx, al)
+        if support is not None or al.score >= verdicts["align"]["min_score"]:
+            evidence = support or evidence
+            found = _first_word(claim.text, tuple(cues["causal_cues"]))
+            theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
+            ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
+                    sentence_span(evidence),
+                    {"article_words": f"“{found[0]}”" if found else "its wording",
+                     "abstract_strength": "an association in an observational study",
+                     "abstract_words": f"“{theirs}”" if theirs else "its wording"},
+                    al.score, al.paper_index)
+            return
+    restates_result = evidence is not None and not evidence.hedged and \
+        (evidence.section or "").upper() == "RESULTS" and \
+        al.score >= verdicts["align"]["strong_score"]
+    if not claim.hedged and _asserts(claim, verdicts) and not restates_result and \
+            claim.causal_strength in {"direct_causal", None}:
+        found = _hedged_conclusion(ctx, al)
+        if found is not None:
+            score, conclusion = found
+            hedges = ", ".join(f"“{h.text}”" for h in conclusion.hedges) or "hedged wording"
+            ctx.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(conclusion),
+                    {"abstract_hedges": hedges}, score, al.paper_index)
+            return
+    if not claim.hedged or al.score < verdicts["align"]["min_score"]:
+        return  # hardening a hedge needs a hedge: "most likely erroneous" for "suggests chance"
     boosters = tuple(verdicts["certainty"]["boosters"])
     weak = tuple(verdicts["certainty"]["weak_hedges"])
     found_boost = _first_word(claim.text, boosters)

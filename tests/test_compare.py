@@ -216,9 +216,9 @@ def test_compare_hedge_dropped(rules):
         [S("The supplement reduces memory decline in older adults.",
            fields={"direction": "decrease", "causal_strength": "direct_causal",
                    "outcome": "memory decline"})],
-        [S("The supplement may reduce memory decline in older adults.",
+        [S("The supplement may reduce memory decline in older adults.", role="CONCLUSIONS",
            fields={"direction": "decrease", "causal_strength": "conditional_causal",
-                   "outcome": "memory decline"}, hedges=["may"])],
+                   "outcome": "memory decline", "kind": "conclusion"}, hedges=["may"])],
         rules)
     assert "hedge_dropped" in kinds(findings)
 
