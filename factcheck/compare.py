@@ -948,7 +948,8 @@ def check_design(ctx: _Ctx, al: Alignment) -> None:
 def _asserts(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
     """The claim states an effect as fact: a direction, a causal verb or a booster ("proves")."""
     return bool(claim.direction) or claim.causal_strength == "direct_causal" or \
-        bool(_first_word(claim.text, tuple(verdicts["certainty"]["boosters"])))
+        bool(_first_word(claim.text, tuple(verdicts["certainty"]["boosters"]))) or \
+        bool(_first_word(claim.text, tuple(verdicts["causal"]["causal_cues"])))
 
 
 def _conclusion_claims(ctx: _Ctx, index: int) -> list[Claim]:
