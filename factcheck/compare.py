@@ -297,6 +297,12 @@ def _is_ratio_change(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> b
     return abs(q.value - pct) <= max(1.0, pct * verdicts["numbers"]["relative_tolerance"])
 
 
+def _range_end(claim: Claim, q: Quantity) -> bool:
+    """The top of a range read on its own ("an 8% to 34% lower risk")."""
+    before = claim.text[:max(0, q.span.start - claim.start)]
+    return bool(re.search(r"\d\s*(?:%|percent|per cent)?\s*(?:to|-|–|and)\s*$", before, re.I))
+
+
 def _study_length(q: Quantity, claims: Sequence[Claim]) -> bool:
     """A duration that tells how long the study ran: not "every two weeks" or "aged 50 years"."""
     claim = next((c for c in claims if c.start <= q.span.start <= c.end), None)
@@ -354,6 +360,8 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
                 al.score, al.paper_index, once=False)
         return
     else:
+        if not q.unit or (q.of or "").lower() == "age" or _range_end(claim, q):
+            return  # a bare number, an age limit or the top of a range: too little to compare
         same_unit = [p for p in candidates if _unit(p) == _unit(q)]
         families = [{u.lower() for u in family} for family in ctx.verdicts["units"]["families"]]
         same_value = [p for p in evidence.quantities if p.value is not None and
@@ -848,7 +856,10 @@ def check_group_swap(ctx: _Ctx, al: Alignment) -> None:
 # --- population --------------------------------------------------------------------------------
 
 def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any]) -> set[str]:
-    return set(tags) & set(verdicts["population"]["restricting_tags"])
+    found = set(tags) & set(verdicts["population"]["restricting_tags"])
+    if {"female", "male"} <= found:
+        found -= {"female", "male"}  # "men and women": no sex restriction
+    return found
 
 
 def _population_words(claim: Claim, nouns: frozenset[str]) -> str | None:

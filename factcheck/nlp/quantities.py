@@ -448,6 +448,9 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
             if regex is finder.fold_re:
                 value = parse_number(m.group("n"), finder)
             else:
+                if re.match(r"[\s-]*(?:blind|masked|dummy|check|digit|bond|helix|edged)",
+                            text[m.end():m.end() + 12], re.I):
+                    continue  # "double-blind", "double-dummy": design words, not a doubling
                 value = finder.words[m.group("m").lower()][1]
             add(_q(text, m.start(), m.end(), value=value, unit="x", kind="ratio", relative=True))
 
