@@ -298,9 +298,10 @@ def _is_ratio_change(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> b
 
 
 def _range_end(claim: Claim, q: Quantity) -> bool:
-    """The top of a range read on its own ("an 8% to 34% lower risk")."""
+    """The top of a range read on its own ("an 8% to 34% lower risk"; not "from 92 to 30")."""
     before = claim.text[:max(0, q.span.start - claim.start)]
-    return bool(re.search(r"\d\s*(?:%|percent|per cent)?\s*(?:to|-|–|and)\s*$", before, re.I))
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)?\s*(?:to|-|–|and)\s*$", before, re.I)
+    return bool(m) and q.value is not None and float(m.group(1)) < q.value
 
 
 def _study_length(q: Quantity, claims: Sequence[Claim]) -> bool:
@@ -360,15 +361,17 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
                 al.score, al.paper_index, once=False)
         return
     else:
-        if not q.unit or (q.of or "").lower() == "age" or _range_end(claim, q):
-            return  # a bare number, an age limit or the top of a range: too little to compare
+        if not q.unit or (q.of or "").lower() == "age":
+            return  # a bare number or an age limit: too little to compare
         same_unit = [p for p in candidates if _unit(p) == _unit(q)]
         families = [{u.lower() for u in family} for family in ctx.verdicts["units"]["families"]]
         same_value = [p for p in evidence.quantities if p.value is not None and
                       p.kind != "ci" and _unit(p) != _unit(q) and q.unit and p.unit and
                       _rounds_to(q, p.value) and _convertible(q, p) is None and
                       any({_unit(p), _unit(q)} <= family for family in families)]
-        if same_value and not same_unit:
+        if not same_value and _range_end(claim, q):
+            return  # the top of a range read on its own
+        if same_value:
             p = same_value[0]
             ctx.add("unit-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
                     clause(evidence, p.span.start, p.span.end),
@@ -929,6 +932,15 @@ def check_design(ctx: _Ctx, al: Alignment) -> None:
     paper = _paper_design(ctx, al.paper_index)
     trial_words = story & set(design["trial_tags"])
     observational = paper & set(design["observational_tags"])
+    pooled = paper & set(design["review_tags"])
+    if trial_words and pooled and not story & set(design["review_tags"]):
+        ctx.add("design-trial-claimed-v1", claim, sentence_span(claim),
+                sentence_span(al.abstract) if al.abstract else None,
+                {"article_design": "a " + " ".join(sorted(trial_words)).replace("_", " ") + " study",
+                 "paper_design": "a " + " and ".join(sorted(pooled)).replace("_", " ") +
+                 " of earlier trials, not a trial itself"},
+                al.score, al.paper_index)
+        return
     if trial_words and observational and not paper & set(design["trial_tags"]):
         ctx.add("design-trial-claimed-v1", claim, sentence_span(claim),
                 sentence_span(al.abstract) if al.abstract else None,
@@ -1090,17 +1102,33 @@ def _is_relative(claim: Claim, q: Quantity) -> bool:
     return bool(_RELATIVE_BEFORE.search(before) or _RELATIVE_AFTER.match(after))
 
 
+def _relative_holder(ctx: _Ctx, al: Alignment, relative: Sequence[Quantity]) -> Claim | None:
+    """The abstract claim that states the story's relative figure (62%, or a ratio of 0.38)."""
+    claims = ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ()
+    for c in claims:
+        for p in c.quantities:
+            for q in relative:
+                if p.kind != "ci" and (same_number(q, p, ctx.verdicts) or (
+                        q.kind == "percent" and p.kind == "ratio" and
+                        _is_ratio_change(q, p, ctx.verdicts))):
+                    return c
+    return None
+
+
 def check_relative(ctx: _Ctx, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
     relative = [q for q in claim.quantities if q.kind in {"percent", "ratio"} and _is_relative(claim, q)]
     absolute_here = [q for q in claim.quantities if q.kind == "percent" and not _is_relative(claim, q)]
     if not relative or absolute_here:
         return
-    pool = list(evidence.quantities) if evidence is not None and \
-        al.score >= ctx.verdicts["align"]["min_score"] else []
-    absolute = [p for p in pool if p.kind == "percent" and evidence is not None and
+    holder = _relative_holder(ctx, al, relative)
+    if holder is not None:
+        evidence = holder
+    elif evidence is None or al.score < ctx.verdicts["align"]["min_score"]:
+        return
+    absolute = [p for p in evidence.quantities if p.kind == "percent" and
                 not _is_relative(evidence, p) and p.low is None]
-    if len(absolute) < 2 or evidence is None:
+    if len(absolute) < 2:
         return
     q = relative[0]
     shown = " vs ".join(_describe(p) for p in absolute[:2])
@@ -1144,11 +1172,15 @@ def check_citation(ctx: _Ctx, claims: Sequence[Claim]) -> None:
         anchor = claims[0] if claims else None
         if anchor is None:
             return
+        retraction = [n for n in paper.notices if n.lower().startswith("retraction")]
+        if retraction:
+            ctx.add("retracted-v1", anchor, sentence_span(anchor), None,
+                    {"notice": retraction[0]}, None, index, once=False)
         for notice in paper.notices:
-            rule = "retracted-v1" if notice.lower().startswith("retraction") else "corrected-v1"
-            ctx.add(rule, anchor, sentence_span(anchor), None, {"notice": notice}, None, index,
-                    once=False)
-        if paper.retracted and not any(n.lower().startswith("retraction") for n in paper.notices):
+            if not notice.lower().startswith("retraction"):
+                ctx.add("corrected-v1", anchor, sentence_span(anchor), None, {"notice": notice},
+                        None, index, once=False)
+        if paper.retracted and not retraction:
             ctx.add("retracted-v1", anchor, sentence_span(anchor), None,
                     {"notice": "indexed as a Retracted Publication"}, None, index, once=False)
         if not paper.journal:
