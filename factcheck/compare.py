@@ -1163,13 +1163,26 @@ def _exact(claim: Claim, rel_start: int, rel_end: int) -> Span:
 
 
 _JOURNAL = re.compile(
-    r"\b(?:published|appeared|appears|reported|described)\s+(?:online\s+)?in\s+(?:the\s+)?"
-    r"(?:journal\s+(?:of\s+)?)?((?:[A-Z][\w&'’-]*|of|and|the|in)(?:\s+(?:[A-Z][\w&'’-]*|of|and|the|in))*)")
+    r"\b(?:published|appeared|appears|reported|described)\s+(?:online\s+)?(?:\w+\s+)?in\s+"
+    r"(?:the\s+)?(?:(?:medical|scientific|peer-reviewed|leading)\s+)?(?:journal\s+(?:of\s+)?)?"
+    r"([A-Z][\w&'’-]*(?:\s+(?:[A-Z][\w&'’-]*|of|and|the|in|for))*)")
+
+
+def _citing_claim(ctx: _Ctx, paper: Paper, claims: Sequence[Claim]) -> Claim | None:
+    """The story sentence that links to or names the paper; the headline when none does."""
+    ids = [i.lower() for i in (paper.doi, paper.pmid) if i]
+    for link in ctx.article.links:
+        if link.start is not None and any(i in link.href.lower() for i in ids):
+            for claim in claims:
+                if claim.start <= link.start < claim.end:
+                    return claim
+    named = next((c for c in claims if _JOURNAL.search(c.text)), None)
+    return named or (claims[0] if claims else None)
 
 
 def check_citation(ctx: _Ctx, claims: Sequence[Claim]) -> None:
     for index, paper in enumerate(ctx.papers):
-        anchor = claims[0] if claims else None
+        anchor = _citing_claim(ctx, paper, claims)
         if anchor is None:
             return
         retraction = [n for n in paper.notices if n.lower().startswith("retraction")]
