@@ -485,7 +485,7 @@ _OBJECT = re.compile(
     r"(?:\s+(?:rates?|risks?|chances?|cases|numbers?|incidence|odds|levels?|likelihood|symptoms"
     r"|occurrence|frequency|severity)\s+of)?"
     r"(?:\s+(?:the|a|an|developing|having|getting|suffering))?"
-    r"\s+(?P<np>[a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,3}?)"
+    r"\s+(?P<np>(?i:[a-z][a-z0-9'-]*(?:\s+[a-z][a-z0-9'-]*){0,3}?))"
     r"(?=\s+(?:by|in|among|over|for|compared|than|versus|vs|after|at|from|with|without|when|"
     r"while|among|or|and|the|who|which|that|on)\b|\s*[,.;:)(]|$)")
 _NOT_OUTCOMES = frozenset({"placebo", "it", "them", "this", "that", "those", "these", "people",
@@ -535,9 +535,9 @@ def _alternatives(phrase: str, synonyms: Sequence[Mapping[str, str]]) -> list[st
     lower = phrase.lower()
     out = [lower]
     for row in synonyms:
-        if re.search(rf"\b{re.escape(row['term'])}\b", lower):
-            out += [re.sub(rf"\b{re.escape(row['term'])}\b", alt, lower)
-                    for alt in row["equivalents"].split("|")]
+        term = rf"\b{re.escape(row['term'])}s?\b"  # "hospitalizations" finds the row too
+        if re.search(term, lower):
+            out += [re.sub(term, alt, lower) for alt in row["equivalents"].split("|")]
             out += row["equivalents"].split("|")
     return out
 
@@ -642,6 +642,10 @@ def _is_secondary(paper: Paper) -> bool:
 _NEGATION = re.compile(r"\b(?:not|no|never|without|nor|neither|did\s+not|didn't|failed\s+to)\b"
                        r"(?:\s+\w+){0,3}\s*$", re.I)
 _DESCRIPTOR = re.compile(r"\b(?:a|an|with|had|have|has)\s*$", re.I)
+_RESULT_LEAD = re.compile(r"\b(?:associated|linked|correlated|led|leads|resulted|results)\s+"
+                          r"(?:with|to|in)\s+(?:a|an)?\s*$", re.I)
+_RISK_NOUN = re.compile(r"\s+(?:all-cause\s+|overall\s+|total\s+)?(?:risk|likelihood|rate|rates|incidence|odds|chance|hazard|mortality|"
+                        r"probability|number|levels?|occurrence|frequency)\b", re.I)
 
 
 def _directions(ctx: _Ctx) -> Mapping[str, str]:
@@ -694,8 +698,9 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
         before = text[:m.start()]
         if _NEGATION.search(before[-40:]):
             direction = "no_change"
-        elif _DESCRIPTOR.search(before) and direction != "no_change":
-            continue
+        elif _DESCRIPTOR.search(before) and direction != "no_change" and \
+                not _RISK_NOUN.match(text[m.end():]) and not _RESULT_LEAD.search(before):
+            continue  # "a raised marker": a description; but "with a decreased risk" is a result
         # the verb usually comes before its object; a cue after the outcome counts for less
         distance = at - (base + m.start()) if base + m.start() <= at else \
             3 * (base + m.start() - at)
@@ -732,7 +737,8 @@ def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
                 {"article_significance": "not significant",
                  "abstract_significance": "significant"}, al.score, al.paper_index)
         return
-    if mine and theirs and mine != theirs and (claims_benefit or theirs != "no_change"):
+    if mine and theirs and mine != theirs and (claims_benefit or theirs != "no_change") and \
+            not _inverse_outcome(claim.outcome or "", evidence.text, ctx):
         ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
                 {"article_direction": _said(mine), "abstract_direction": _said(theirs),
                  "outcome": outcome}, al.score, al.paper_index)
@@ -769,12 +775,20 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
         return False
     claims = [c for c in ctx.abstract_claims[al.paper_index]
               if (c.section or "").upper() in _RESULT_SECTIONS and c.kind != "background"]
+    primary = _primary_outcome(ctx.abstract_claims[al.paper_index])
     for outcome in outcomes:
+        if not [w for w in content_words(outcome) if w not in _GENERIC_OUTCOME_WORDS]:
+            continue  # "risk" alone names no outcome
         mine = local_direction(claim, outcome, directions, synonyms) or claim.direction
+        names = [outcome]
+        if primary and _mentioned(outcome, [primary], 1.0, synonyms):
+            names += ["primary outcome", "primary-outcome", "primary end point",
+                      "primary endpoint", "primary composite outcome"]  # results often say only so
         for evidence in sorted(claims, key=lambda c: (c.section or "") != "CONCLUSIONS"):
-            if not _mentioned(outcome, [evidence.text], 1.0, synonyms):
+            said = next((n for n in names if _mentioned(n, [evidence.text], 1.0, synonyms)), None)
+            if said is None:
                 continue
-            theirs = local_direction(evidence, outcome, directions, synonyms)
+            theirs = local_direction(evidence, said, directions, synonyms)
             null = theirs == "no_change" or (evidence.significance == "not_significant" and
                                              theirs is None)
             told_as_number = any(q.kind in _EFFECT_KINDS for q in claim.quantities)
@@ -799,6 +813,20 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
             if theirs is not None:
                 break  # the first sentence that speaks of this outcome decides
     return False
+
+
+_PRIMARY_DEFINED = re.compile(
+    r"\bprimary\s+(?:composite\s+|efficacy\s+)?(?:outcome|end\s*-?point)s?\s+(?:was|were|is|:)\s+"
+    r"(?P<what>[^.;]+)", re.I)
+
+
+def _primary_outcome(claims: Sequence[Claim]) -> str | None:
+    """What the abstract defines as its primary outcome ("The primary outcome was ...")."""
+    for c in claims:
+        m = _PRIMARY_DEFINED.search(c.text)
+        if m:
+            return m.group("what")
+    return None
 
 
 def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx) -> bool:

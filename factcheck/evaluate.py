@@ -267,6 +267,9 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
         from .evaluate_datasets import run_dataset_evals
         out.append("\n## public data sets (../shared/datasets)\n")
         out.append(run_dataset_evals(shared, ctx.analyzer).rstrip())
+        from .evaluate_checkcovid import run_check_covid
+        out.append("\n## news claims vs abstracts (Check-COVID)\n")
+        out.append(run_check_covid(shared, ctx).rstrip())
     elif datasets:
         out.append(f"\n(data sets not found under {shared / 'datasets'}; skipped)")
     return "\n".join(out) + "\n"

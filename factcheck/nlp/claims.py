@@ -294,7 +294,10 @@ class _Context:
         sig = [m for m in sig if m.attr == "not_significant"
                or not any(n.start <= m.start and n.end >= m.end for n in negs)]
         if sig:
-            return sig[0].attr
+            first = sig[0]
+            if first.attr == "significant" and self._negated_before(first.start):
+                return "not_significant"  # "did not result in a statistically significant ..."
+            return first.attr
         for q in quantities:
             if q.kind != "p_value" or q.value is None:
                 continue
@@ -305,6 +308,15 @@ class _Context:
             if q.qualifier in (None, "=", ">", ">=") and q.value >= self.alpha:
                 return "not_significant"
         return None
+
+    _NEGATED = re.compile(r"\b(?:not|no|never|without|nor|neither|failed\s+to|did\s+not|"
+                          r"didn't|was\s+not|were\s+not)\b[^,;:.]{0,45}$", re.I)
+
+    def _negated_before(self, start: int) -> bool:
+        """A negation cue earlier in the same clause, within a few words of `start`."""
+        before = self.text[max(0, start - 60):start]
+        before = re.split(r"[,;:]|\b(?:but|whereas|although|however)\b", before)[-1]
+        return bool(self._NEGATED.search(before))
 
     def _hedges(self, found: list[_Match]) -> list[_Match]:
         out = []
