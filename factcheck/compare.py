@@ -659,7 +659,8 @@ def _outcome_position(claim: Claim, outcome: str, synonyms: Sequence[Mapping[str
         words = [w for w in content_words(alternative) if w not in _GENERIC_OUTCOME_WORDS]
         if not words:
             continue
-        at = lower.find(words[0][:max(4, len(words[0]) - 2)])
+        head = words[-1]  # the head noun locates the outcome ("covid hospitalizations")
+        at = lower.find(head[:max(4, len(head) - 2)])
         if at >= 0:
             return at
     return None

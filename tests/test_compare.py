@@ -286,3 +286,85 @@ def test_compare_numbers_in_the_right_groups_are_not_swapped(rules):
                                        Q("203", "number", 203)])],
         rules)
     assert not [f for f in findings if f.rule_id == "group-swap-v1"]
+
+
+def test_compare_duration_across_units(rules):
+    findings, supported = run(
+        [S("In a two-year study, adults lost far more weight on the drug.",
+           [Q("two-year", "duration", 2, "year")], role="standfirst",
+           fields={"direction": "decrease", "outcome": "weight"})],
+        [S("Participants were assigned to 68 weeks of treatment with the drug or placebo, and "
+           "lost weight.", [Q("68 weeks", "duration", 68, "week")], fields={"kind": "method"})],
+        rules)
+    f = next(f for f in findings if f.kind == "duration")
+    assert "68 weeks" in f.abstract_span.text and f.severity == "medium"
+
+
+def test_compare_same_duration_in_other_units_is_supported(rules):
+    findings, supported = run(
+        [S("Volunteers took the tablets for a year.", [Q("a year", "duration", 1, "year")])],
+        [S("Volunteers took the tablets or placebo for 12 months.",
+           [Q("12 months", "duration", 12, "month")])],
+        rules)
+    assert not [f for f in findings if f.kind == "duration"]
+    assert any("a year" in s.article_span.text for s in supported)
+
+
+def test_compare_dosing_interval_is_not_a_study_length(rules):
+    findings, _ = run(
+        [S("Patients received infusions every two weeks.",
+           [Q("two weeks", "duration", 2, "week")])],
+        [S("Patients received infusions for 18 months in the trial.",
+           [Q("18 months", "duration", 18, "month")])],
+        rules)
+    assert not [f for f in findings if f.kind == "duration"]
+
+
+def test_compare_meta_analysis_called_a_trial(rules):
+    findings, _ = run(
+        [S("In the trial, 116,477 patients were randomly assigned to the drugs.",
+           [Q("116,477 patients", "count", 116477, of="patients")],
+           fields={"kind": "method", "design": ("trial", "randomized")})],
+        [S("We did a network meta-analysis of 522 trials including 116,477 patients.",
+           [Q("116,477 patients", "count", 116477, of="patients")],
+           fields={"kind": "method", "design": ("meta_analysis",)})],
+        rules)
+    assert "study_design" in kinds(findings)
+
+
+def test_compare_percent_told_for_percentage_points(rules):
+    findings, _ = run(
+        [S("E-cigarettes raised the one-year quit rate by 8.1 per cent.",
+           [Q("8.1 per cent", "percent", 8.1, "%")], fields={"direction": "increase",
+                                                             "outcome": "quit rate"})],
+        [S("The one-year abstinence rate was 18.0% with e-cigarettes and 9.9% with nicotine "
+           "replacement, a difference of 8.1 percentage points.",
+           [Q("18.0%", "percent", 18.0, "%"), Q("9.9%", "percent", 9.9, "%"),
+            Q("8.1 percentage points", "percent", 8.1, "percentage points")],
+           fields={"outcome": "abstinence rate"})],
+        rules)
+    assert "unit_mismatch" in kinds(findings)
+    assert "number_mismatch" not in kinds(findings)
+
+
+def test_compare_benefit_claimed_where_conclusion_reports_none(rules):
+    findings, _ = run(
+        [S("Ivermectin significantly cut COVID hospitalizations, trial finds", role="title",
+           fields={"significance": "significant", "direction": "decrease"})],
+        [S("Among outpatients with Covid-19, ivermectin did not lead to a lower incidence of "
+           "hospital admission.", role="CONCLUSIONS",
+           fields={"kind": "conclusion", "direction": "no_change"})],
+        rules)
+    f = next(f for f in findings if f.kind == "significance")
+    assert f.severity == "high" and "hospital admission" in f.abstract_span.text
+
+
+def test_compare_rate_denominator_is_not_a_sample_size(rules):
+    findings, _ = run(
+        [S("Cases fell to 1.0 per 1,000 participant-years among 24,966 adults.",
+           [Q("1,000 participant", "count", 1000, of="participant"),
+            Q("24,966 adults", "count", 24966, of="adults")])],
+        [S("Disease occurred at 1.0 per 1000 participant-years among the 24,966 adults.",
+           [Q("24,966 adults", "count", 24966, of="adults")])],
+        rules)
+    assert "sample_size" not in kinds(findings)
