@@ -291,8 +291,8 @@ def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
         add("doi", normalize_doi(doi), start, end)
     for pattern in identifiers:
         for match in pattern.regex.finditer(text):
-            found = match.group("id")
-            value = str(int(found)) if pattern.kind == "pmid" else _trial_id(found)
+            ident = match.group("id")
+            value = str(int(ident)) if pattern.kind == "pmid" else _trial_id(ident)
             add(pattern.kind, value, match.start("id"), match.end("id"))  # type: ignore[arg-type]
     return out
 

@@ -192,7 +192,7 @@ def _is_participants(q: Quantity, nouns: frozenset[str], claim: Claim | None = N
             return False  # a rate's denominator ("per 1,000 participant-years"), not a sample
     if q.value is None or q.value != int(q.value):
         return False  # 5.8 cases per 1,000: a rate, not a head count
-    return q.kind == "count" and bool(q.of) and _stem(q.of.lower().split()[-1]) in nouns
+    return q.kind == "count" and bool(q.of) and _stem((q.of or "").lower().split()[-1]) in nouns
 
 
 def _stem(word: str) -> str:
@@ -301,7 +301,7 @@ def _range_end(claim: Claim, q: Quantity) -> bool:
     """The top of a range read on its own ("an 8% to 34% lower risk"; not "from 92 to 30")."""
     before = claim.text[:max(0, q.span.start - claim.start)]
     m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)?\s*(?:to|-|–|and)\s*$", before, re.I)
-    return bool(m) and q.value is not None and float(m.group(1)) < q.value
+    return m is not None and q.value is not None and float(m.group(1)) < q.value
 
 
 def _study_length(q: Quantity, claims: Sequence[Claim]) -> bool:
@@ -382,7 +382,7 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
         rule = "number-mismatch-v1"
         synonyms = ctx.rules.tables.get("outcome_synonyms", ())
         same_outcome = bool(claim.outcome and evidence.outcome) and \
-            _mentioned(claim.outcome, [evidence.text], 1.0, synonyms)
+            _mentioned(claim.outcome or "", [evidence.text], 1.0, synonyms)
         if al.score < ctx.verdicts["align"]["strong_score"] and not same_outcome:
             return
     if not candidates:
@@ -1054,9 +1054,9 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
         al.score >= verdicts["align"]["strong_score"]
     if not claim.hedged and _asserts(claim, verdicts) and not restates_result and \
             claim.causal_strength in {"direct_causal", None}:
-        found = _hedged_conclusion(ctx, al)
-        if found is not None:
-            score, conclusion = found
+        hedged = _hedged_conclusion(ctx, al)
+        if hedged is not None:
+            score, conclusion = hedged
             hedges = ", ".join(f"“{h.text}”" for h in conclusion.hedges) or "hedged wording"
             ctx.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(conclusion),
                     {"abstract_hedges": hedges}, score, al.paper_index)

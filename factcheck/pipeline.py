@@ -18,6 +18,7 @@ goes on with the next story, for batch runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -143,7 +144,8 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
     if not paper:
         for citation in _secondary(citations, ctx.settings.max_secondary_papers):
             try:
-                extra = _timed(ctx, "sources", lambda c=citation: resolver.resolve((c,)))
+                extra: Paper = _timed(ctx, "sources",
+                                      functools.partial(resolver.resolve, (citation,)))
             except FactcheckError as exc:
                 notes.append(f"The story also cites {citation.kind.upper()} {citation.value}, "
                              f"which could not be checked: {exc}")

@@ -230,7 +230,7 @@ class Sentencizer:
             elif i - 1 != 0 and prev.count("\n") >= 2:
                 flags[i, 0] = 1
         # from_array, not token.is_sent_start: that setter re-checks the whole doc per token
-        doc.from_array([SENT_START], flags.astype("uint64"))  # -1 wraps, as Doc.to_array gives it
+        doc.from_array([SENT_START], flags.astype("uint64"))  # type: ignore[arg-type]  # -1 wraps
         return doc
 
 

@@ -310,7 +310,7 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
     for m in finder.p_re.finditer(text):
         if not claims.free(m.start(), m.end()):
             continue
-        value = float(m.group("num"))
+        value: float | None = float(m.group("num"))
         if m.group("exp"):
             value *= 10 ** -int(m.group("exp"))
         op = m.group("op").strip()
@@ -469,14 +469,14 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
             continue
         unit = _unit_at(text, end, finder)
         if unit:
-            kind = unit[0].kind
+            unit_kind = unit[0].kind
             relative = None
             if unit[0].canonical == "percentage points":
                 relative = False
-            elif kind == "percent":  # "50% lower risk" is relative; "12% of patients" absolute
+            elif unit_kind == "percent":  # "50% lower risk" is relative; "12% of patients" absolute
                 relative = bool(_relative_after(text, unit[1], finder))
-            add(_q(text, start, unit[1], value=value, unit=unit[0].canonical, kind=kind, relative=relative,
-                   of=unit[0].canonical if kind == "measure" else None))
+            add(_q(text, start, unit[1], value=value, unit=unit[0].canonical, kind=unit_kind,
+                   relative=relative, of=unit[0].canonical if unit_kind == "measure" else None))
             continue
         noun = _counted_noun(text, end, finder)
         if noun:
