@@ -644,7 +644,8 @@ _NEGATION = re.compile(r"\b(?:not|no|never|without|nor|neither|did\s+not|didn't|
 _DESCRIPTOR = re.compile(r"\b(?:a|an|with|had|have|has)\s*$", re.I)
 _RESULT_LEAD = re.compile(r"\b(?:associated|linked|correlated|led|leads|resulted|results)\s+"
                           r"(?:with|to|in)\s+(?:a|an)?\s*$", re.I)
-_RISK_NOUN = re.compile(r"\s+(?:all-cause\s+|overall\s+|total\s+)?(?:risk|likelihood|rate|rates|incidence|odds|chance|hazard|mortality|"
+_RISK_NOUN = re.compile(r"\s+(?:all-cause\s+|overall\s+|total\s+)?"
+                        r"(?:risk|likelihood|rate|rates|incidence|odds|chance|hazard|mortality|"
                         r"probability|number|levels?|occurrence|frequency)\b", re.I)
 
 
@@ -1105,7 +1106,7 @@ def _correlational_evidence(ctx: _Ctx, al: Alignment) -> Claim | None:
     cues = tuple(ctx.verdicts["causal"]["correlational_cues"])
     ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index],
                              ctx.verdicts["align"], ctx.rules.tables.get("outcome_synonyms", ()))
-    for score, candidate in ranked:
+    for _, candidate in ranked:
         if (candidate.section or "").upper() not in _RESULT_SECTIONS:
             continue
         if candidate.causal_strength == "correlational" or _first_phrase(candidate.text, cues):
@@ -1115,7 +1116,8 @@ def _correlational_evidence(ctx: _Ctx, al: Alignment) -> Claim | None:
 
 # --- relative without absolute -----------------------------------------------------------------
 
-_RELATIVE_BEFORE = re.compile(r"\b(?:by|cut|cuts|halved|slashed|reduced|lowered|raised)\s+(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?$", re.I)
+_RELATIVE_BEFORE = re.compile(r"\b(?:by|cut|cuts|halved|slashed|reduced|lowered|raised)\s+"
+                              r"(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?$", re.I)
 _RELATIVE_AFTER = re.compile(r"^\s*(?:lower|higher|fewer|less|more|greater|smaller|reduction|increase|"
                              r"decrease|drop|rise|cut|relative)\b", re.I)
 

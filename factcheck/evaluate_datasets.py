@@ -9,8 +9,8 @@ anchor. `run_dataset_evals` runs every data set that is present and notes the on
 | `eval_causal_yu2019` | causal-language-yu2019 | `Claim.causal_strength`, 4 classes | all 3061 (development set) |
 | `eval_claim_strength_eureka` | claim-strength-yu2020 | the same on press-release sentences | all 2076 (held out) |
 | `eval_bc5cdr_chemicals` | bc5cdr | DRUG entities vs Chemical mentions | test (develop on train/dev) |
-| `eval_evidence_inference` | evidence-inference-2.0 | direction + significance -> 3 labels | test (develop on train/dev) |
-| `eval_sci_exaggeration` | sci-exaggeration | T1: strength of both sides -> same/exaggerates/downplays | test 563 (tune on train 100) |
+| `eval_evidence_inference` | evidence-inference-2.0 | direction + significance -> 3 labels | test (dev for rules) |
+| `eval_sci_exaggeration` | sci-exaggeration | T1: both sides' strength -> same/exaggerates/downplays | test 563 |
 
 No model is trained: these figures measure hand-written rules against supervised anchors.
 """

@@ -540,7 +540,7 @@ def _check_all(todo: list[tuple[FeedItem, StoryRow]], store: Store, pool: _Worke
 
 def print_summary(run: FeedRun) -> None:
     """Print the run's summary line to stdout and each failed feed to stderr."""
-    for feed, error in run.feed_errors:
+    for _feed, error in run.feed_errors:
         print(f"factcheck: feed failed: {error}", file=sys.stderr)
     if run.delivery is not None:
         for key, error in run.delivery.failed:

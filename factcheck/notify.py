@@ -320,7 +320,7 @@ class SmtpSender:
         except smtplib.SMTPResponseException as exc:
             self._drop()
             if 400 <= exc.smtp_code < 500:
-                raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}")
+                raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}") from exc
             raise DeliveryError(f"{host} refused us: {exc.smtp_code} {_text(exc.smtp_error)}; "
                                 f"check FACTCHECK_SMTP_USER/PASSWORD and the TLS settings") from exc
         except (smtplib.SMTPException, OSError) as exc:
@@ -336,7 +336,7 @@ class SmtpSender:
                                 f"{_refusals(exc.recipients)}") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
-                raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}")
+                raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}") from exc
             raise DeliveryError(f"{host} refused {name}: {exc.smtp_code} "
                                 f"{_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPServerDisconnected, OSError) as exc:

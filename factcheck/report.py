@@ -146,7 +146,8 @@ def _when(stamp: str | None) -> str:
 def _model(report: Report) -> dict[str, Any]:
     line, css = verdict(report)
     findings = [{
-        "kind": f.kind, "label": KIND_LABELS.get(f.kind, f.kind), "severity": f.severity, "message": f.message, "rule_id": f.rule_id,
+        "kind": f.kind, "label": KIND_LABELS.get(f.kind, f.kind), "severity": f.severity,
+        "message": f.message, "rule_id": f.rule_id,
         "score": f.score, "paper": f.paper, "article_span": f.article_span,
         "abstract_span": f.abstract_span,
         "article_context": _article_context(report.article, f.article_span),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fakes import ServiceStandIn
 
 from factcheck.cli import main
-from fakes import ServiceStandIn
 from factcheck.resolve import paper_from_file
 
 REPO = Path(__file__).resolve().parent.parent

@@ -56,7 +56,7 @@ def _claims(sentences: list[S], origin: str) -> tuple[str, tuple[Claim, ...]]:
             origin=origin, span=Span(start, start + len(s.text), s.text),
             section=s.role, quantities=quantities, hedges=tuple(span(h) for h in s.hedges),
             hedged=bool(s.hedges),
-            entities=tuple(Entity(label=l, span=span(a), norm=n) for l, a, n in s.entities),
+            entities=tuple(Entity(label=lab, span=span(a), norm=n) for lab, a, n in s.entities),
             **{"kind": "result", **s.fields}))
         pos += 1
     return text, tuple(claims)

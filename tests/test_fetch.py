@@ -392,8 +392,7 @@ def test_fetch_stdin_empty(monkeypatch: pytest.MonkeyPatch, settings: Settings) 
 
 # -- issue 6: page cache, conditional GET, politeness, robots.txt, big pages, PDFs, rendering ---
 
-from factcheck.fetch import (  # noqa: E402
-    HostPoliteness, PageCache, PaperPdfError, RobotsRules, pdf_doi)
+from factcheck.fetch import HostPoliteness, PageCache, PaperPdfError, RobotsRules, pdf_doi  # noqa: E402
 from factcheck.render import render_page  # noqa: E402
 
 

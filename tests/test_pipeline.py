@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fakes import ServiceStandIn
+
 from factcheck.errors import CitationNotFound, PaperNotFound
 from factcheck.pipeline import build_context, check
 from factcheck.resolve import paper_from_file

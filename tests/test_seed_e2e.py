@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from fakes import ServiceStandIn, paper_from_seed_json
 
 SEED_PMID = "40210000"  # invented: the seed's paper.json carries no PMID

@@ -111,7 +111,10 @@ def _base(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _split_hyphen_suffixes(nlp, suffixes) -> None:  # type: ignore[no-untyped-def]
-    """Add one infix rule: 'levodopa-induced' -> 'levodopa', '-', 'induced' (rules/lexicons/hyphen_split_suffixes.txt)."""
+    """Add one infix rule: 'levodopa-induced' -> 'levodopa', '-', 'induced'.
+
+    The words come from rules/lexicons/hyphen_split_suffixes.txt.
+    """
     import re
 
     if not suffixes:

@@ -187,7 +187,7 @@ class _Context:
     def clauses(self, start: int, end: int) -> list[tuple[int, int]]:
         pairs = self._directed_quantities(start, end)
         cuts = []
-        for (q1, w1), (q2, w2) in zip(pairs, pairs[1:]):
+        for (q1, w1), (_q2, w2) in zip(pairs, pairs[1:]):
             if w1.attr == w2.attr or w2.start <= q1.span.end:
                 continue
             after_q1 = max([q1.span.end] + [c.span.end for c in self.quantities_in(q1.span.end, w2.start)

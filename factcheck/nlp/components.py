@@ -30,9 +30,9 @@ from typing import Iterable, Mapping
 import numpy
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.util import registry
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
+from spacy.util import registry
 
 from ..rules import Rules
 from .quantities import QuantityFinder, find_quantities

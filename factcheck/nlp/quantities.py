@@ -191,7 +191,8 @@ def build_finder(rules: Rules) -> QuantityFinder:
         rf"(?P<mods>(?:\s+{modifier}){{0,{max_mod}}}?)\s+(?P<noun>(?i:{nouns}))\b"
     )
     sd_re = re.compile(rf"(?P<v>{num})(?P<unit1>[^\S\n]*[^\s\d±(]{{0,8}}?)?\s*(?:±|\+/-|\+-)\s*(?P<sd>{_DIGITS})")
-    range_re = re.compile(rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS}))(?P<sep>\s*[-–—‒]\s*|\s+to\s+)(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
+    range_re = re.compile(rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS}))(?P<sep>\s*[-–—‒]\s*|\s+to\s+)"
+                          rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
     between_re = re.compile(rf"(?i:\bbetween\s+)(?P<lo>{num})\s+and\s+(?P<hi>{num})")
     one_in_re = re.compile(rf"(?P<a>{num})\s+(?i:in|out\s+of)\s+(?P<b>{num})(?![\d.,])")
     denominators = _alt(by_kind.get("denominator", ()))
@@ -520,7 +521,7 @@ def _counted_noun(text: str, pos: int, finder: QuantityFinder) -> tuple[str, int
     rest = text[pos:pos + 80]
     words = list(re.finditer(r"\s+([A-Za-z][\w'’-]*)", rest))
     at = 0
-    for i, w in enumerate(words[: finder.max_modifiers + 1]):
+    for w in words[: finder.max_modifiers + 1]:
         if w.start() != at:
             return None
         at = w.end()
