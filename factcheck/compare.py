@@ -1227,23 +1227,68 @@ def check_citation(ctx: _Ctx, claims: Sequence[Claim]) -> None:
         if paper.retracted and not retraction:
             ctx.add("retracted-v1", anchor, sentence_span(anchor), None,
                     {"notice": "indexed as a Retracted Publication"}, None, index, once=False)
-        if not paper.journal:
+        _check_journal(ctx, paper, index, anchor, claims)
+        _check_author_year(ctx, paper, index, anchor)
+
+
+def _check_journal(ctx: _Ctx, paper: Paper, index: int, anchor: Claim,
+                   claims: Sequence[Claim]) -> None:
+    """The journal the story names, in the sentence that cites the paper (the main paper: anywhere)."""
+    if not paper.journal:
+        return
+    pool = [anchor] + ([c for c in claims if c is not anchor] if index == 0 else [])
+    for claim in pool:
+        m = _JOURNAL.search(claim.text)
+        if not m:
             continue
-        for claim in claims:
-            m = _JOURNAL.search(claim.text)
-            if not m:
-                continue
-            named = m.group(1).strip()
-            named = re.sub(r"\s+(?:in|and|the|of)$", "", named)
-            if len(named) < 3:
-                continue
-            score = max(fuzz.token_set_ratio(named.lower(), paper.journal.lower()),
-                        fuzz.partial_ratio(named.lower(), paper.journal.lower()))
-            if score < 70:
-                ctx.add("journal-mismatch-v1", claim, _exact(claim, m.start(1), m.start(1) + len(named)),
-                        None, {"article_journal": f"“{named}”", "paper_journal": f"“{paper.journal}”"},
-                        None, index, once=False)
-            break
+        named = re.sub(r"\s+(?:in|and|the|of|for)$", "", m.group(1).strip())
+        if len(named) < 3:
+            continue
+        score = max(fuzz.token_set_ratio(named.lower(), paper.journal.lower()),
+                    fuzz.partial_ratio(named.lower(), paper.journal.lower()))
+        if score < 70:
+            ctx.add("journal-mismatch-v1", claim, _exact(claim, m.start(1), m.start(1) + len(named)),
+                    None, {"article_journal": f"“{named}”", "paper_journal": f"“{paper.journal}”"},
+                    None, index, once=False)
+        return
+
+
+_LEAD_AUTHOR = re.compile(
+    r"\b(?:led by|lead author|first author|lead researcher|lead investigator)\s*,?\s+"
+    r"(?:(?:Dr|Prof|Professor|Doctor)\.?\s+)?(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z]\.)*(?:\s+[A-Z][a-z'’-]+)+)")
+_REFERENCE_LINE = re.compile(r"(?m)^\s*(?:Source|Reference|Citation|Study)s?:?\s*\n?\s*"
+                             r"(?P<surname>[A-Z][A-Za-z'’-]+),\s+[A-Z]\.")
+_REFERENCE_YEAR = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?\)")
+
+
+def _surname(full: str) -> str:
+    return full.replace(".", " ").split()[-1].lower()
+
+
+def _check_author_year(ctx: _Ctx, paper: Paper, index: int, anchor: Claim) -> None:
+    """The lead author and year the story gives, against the paper's (main paper only)."""
+    if index != 0 or not paper.authors:
+        return
+    text = ctx.article.text
+    surnames = {_surname(a) for a in paper.authors if a.strip()}
+    named = _LEAD_AUTHOR.search(text) or _REFERENCE_LINE.search(text)
+    if named:
+        who = named.group("name") if "name" in named.groupdict() else named.group("surname")
+        if _surname(who) not in surnames:
+            span = _text_span(text, named.start(named.lastgroup or 0), named.end(named.lastgroup or 0))
+            ctx.add("author-mismatch-v1", anchor, span, None,
+                    {"article_author": f"“{who}”", "paper_author": f"“{paper.authors[0]}”"},
+                    None, index, once=False)
+    line = _REFERENCE_LINE.search(text)
+    year = _REFERENCE_YEAR.search(text, line.start()) if line else None
+    if year and paper.year and abs(int(year.group("year")) - paper.year) > 1:
+        ctx.add("year-mismatch-v1", anchor, _text_span(text, year.start("year"), year.end("year")),
+                None, {"article_year": year.group("year"), "paper_year": str(paper.year)},
+                None, index, once=False)
+
+
+def _text_span(text: str, start: int, end: int) -> Span:
+    return Span(start, end, text[start:end])
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -368,3 +368,25 @@ def test_compare_rate_denominator_is_not_a_sample_size(rules):
            [Q("24,966 adults", "count", 24966, of="adults")])],
         rules)
     assert "sample_size" not in kinds(findings)
+
+
+@pytest.mark.parametrize("lead,flagged", [("Maria Okafor", False), ("Daniel Reyes", True)])
+def test_compare_lead_author_named_by_the_story(rules, lead, flagged):
+    findings, _ = run(
+        [S(f"The trial, led by Dr. {lead}, found the pill shortened colds.",
+           fields={"kind": "other"})],
+        [S("The pill shortened colds by a day.")], rules,
+        authors=("Maria Okafor", "Lee Chan"), year=2024)
+    assert any(f.rule_id == "author-mismatch-v1" for f in findings) is flagged
+
+
+def test_compare_reference_year_far_from_the_paper(rules):
+    findings, _ = run(
+        [S("The pill shortened colds, researchers said.", fields={"kind": "other"}),
+         S("Source:", fields={"kind": "other"}),
+         S("Okafor, M., & Chan, L. (2019). Pill for colds. Journal of Examples.",
+           fields={"kind": "other"})],
+        [S("The pill shortened colds by a day.")], rules,
+        authors=("Maria Okafor", "Lee Chan"), year=2024)
+    f = next(f for f in findings if f.rule_id == "year-mismatch-v1")
+    assert f.article_span.text == "2019" and f.kind == "citation_mismatch"
