@@ -651,11 +651,17 @@ class ServiceStandIn:
 
 
 def _ranked(text: str, entries: Sequence[StandInPaper]) -> list[tuple[float, StandInPaper]]:
-    """Free-text search: entries whose title and first author resemble `text`, best first."""
+    """Free-text search, best first: as PubMed ANDs a query's words over title, authors, journal
+    and year, an entry holding every word ranks first; otherwise titles that resemble `text`."""
     scored = []
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
     for e in entries:
-        hay = " ".join([e.paper.title or "", *e.paper.authors[:1], str(e.paper.year or "")])
-        score = fuzz.token_set_ratio(text.lower(), hay.lower())
+        hay = " ".join([e.paper.title or "", *e.paper.authors, e.paper.journal or "",
+                        str(e.paper.year or "")]).lower()
+        if words and words <= set(re.findall(r"[a-z0-9]+", hay)):
+            scored.append((100.0, e))
+            continue
+        score = fuzz.token_set_ratio(text.lower(), hay)
         if score >= 50:
             scored.append((float(score), e))
     return sorted(scored, key=lambda t: -t[0])

@@ -126,3 +126,21 @@ def test_seed_rerun_uses_the_cache(shared_dir, stand_in, tmp_path):
     offline = _run(["check", story, "--format", "json", "--offline"], env)
     assert offline.returncode == 0, offline.stderr
     assert len(stand_in.requests) == before
+
+
+@pytest.mark.parametrize("query", ["10.1007/s40263-025-01183-7",
+                                   "Bruun, CNS Drugs, 2025, naltrexone fibromyalgia"])
+def test_seed_resolve_by_doi_or_reference(stand_in, tmp_path, query):
+    env = {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "cache")}
+    done = _run(["resolve", query], env)
+    assert done.returncode == 0, done.stderr
+    paper = json.loads(done.stdout)
+    assert paper["doi"] == "10.1007/s40263-025-01183-7"
+    assert "99 women with fibromyalgia" in paper["abstract"]
+
+
+def test_seed_resolve_unknown_reference_exits_2(stand_in, tmp_path):
+    env = {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "cache")}
+    done = _run(["resolve", "Smith, Lancet, 2019, vitamin C and colds in marathon runners"], env)
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "Traceback" not in done.stderr

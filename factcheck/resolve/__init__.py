@@ -396,7 +396,10 @@ def _match_score(reference: str, paper: Paper) -> float:
     if not paper.title:
         return 0.0
     ref_words = _words(reference)
-    title_score = fuzz.token_set_ratio(" ".join(ref_words), " ".join(_words(paper.title)))
+    # score the title on the reference's own title words: not the author, journal or year it names
+    other = set(_words(paper.journal or "")) | {_last_name(a) for a in paper.authors[:3]}
+    title_words = [w for w in ref_words if w not in other and not w.isdigit()] or ref_words
+    title_score = fuzz.token_set_ratio(" ".join(title_words), " ".join(_words(paper.title)))
     if title_score < _MIN_TITLE_SCORE:
         return float(title_score) - _MIN_TITLE_SCORE  # below the bar whatever else agrees
     score = float(title_score)
