@@ -9,9 +9,11 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Callable, Mapping
 
 import requests
@@ -66,6 +68,11 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
 
+    def defer(self, seconds: float) -> None:
+        """Start no request for `seconds` (a 429's Retry-After applies to the whole run)."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
     def wait(self) -> None:
         with self._lock:
             now = self._clock()
@@ -90,18 +97,30 @@ def make_session(settings: Settings) -> requests.Session:
     return session
 
 
-def _retry_after(value: str | None, cap: float) -> float | None:
+_SECRET_PARAMS = re.compile(r"\b(api_key|apikey|email|mailto|token)=[^&\s)'\"]*", re.I)
+
+
+def redact(text: object) -> str:
+    """`text` with credentials and contact addresses in query strings masked."""
+    return _SECRET_PARAMS.sub(r"\1=***", str(text))
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date); None if unreadable."""
     if not value:
         return None
     value = value.strip()
     try:
         seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
             return None
+        if parsed.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are UTC
+            parsed = parsed.replace(tzinfo=timezone.utc)
         seconds = parsed.timestamp() - time.time()
-    return max(0.0, min(seconds, cap))
+    return max(0.0, seconds)
 
 
 def _read_capped(resp: requests.Response, max_bytes: int | None, url: str) -> bytes:
@@ -154,7 +173,8 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             last_error = exc
-            logger.info("request failed (attempt %s/%s): %s: %s", attempt + 1, attempts, url, exc)
+            logger.info("request failed (attempt %s/%s): %s: %s", attempt + 1, attempts,
+                        redact(url), redact(exc))
             if attempt + 1 < attempts:
                 sleep(settings.backoff * 2 ** attempt * (1 + random.random() / 2))
             continue
@@ -162,14 +182,20 @@ def get(session: requests.Session, url: str, settings: Settings, *,
                 requests.exceptions.MissingSchema):
             raise  # a bad URL is the caller's input error, not a transport failure
         except requests.RequestException as exc:
-            raise TransportError(f"the request could not be made: {exc}", url) from exc
+            raise TransportError(f"the request could not be made: {redact(exc)}", url) from exc
         if result.status not in RETRY_STATUSES or attempt + 1 == attempts:
             return result
-        wait = _retry_after(result.headers.get("retry-after"), settings.max_retry_after)
+        wait = _retry_after(result.headers.get("retry-after"))
+        if wait is not None and wait > settings.max_retry_after:
+            logger.info("status %s asks us to wait %.0fs, longer than we wait: %s", result.status,
+                        wait, redact(url))
+            return result  # give up now rather than spend retries inside the server's window
         if wait is None:
             wait = settings.backoff * 2 ** attempt * (1 + random.random() / 2)
-        logger.info("status %s, retrying in %.2fs: %s", result.status, wait, url)
+        if limiter is not None and result.status in (429, 503):
+            limiter.defer(wait)  # hold back every thread of the run, not only this one
+        logger.info("status %s, retrying in %.2fs: %s", result.status, wait, redact(url))
         sleep(wait)
     kind = "timed out" if isinstance(last_error, requests.Timeout) else "could not connect"
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-    raise TransportError(f"{kind} after {tries}: {last_error}", url)
+    raise TransportError(f"{kind} after {tries}: {redact(last_error)}", url)

@@ -6,71 +6,33 @@ exit status DESIGN.md gives (2 bad input, 3 upstream failure); `--debug` shows t
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_FINDINGS, FactcheckError
+from ._cli_common import _write, common_options
+from .cli_extra import feed, history
+from .errors import EXIT_FINDINGS, FactcheckError, InputError
 
 logger = logging.getLogger(__name__)
 
 _SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
 
 
-def _setup_logging(verbose: int) -> None:
-    from rich.console import Console
-    from rich.logging import RichHandler
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
-
-
-def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every command shares: --config, --offline, -v, --debug."""
-    @click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                  help="A TOML file of settings that override the defaults.")
-    @click.option("--offline", is_flag=True, help="Use only the cache and local files.")
-    @click.option("-v", "--verbose", count=True, help="-v for progress, -vv for debugging logs.")
-    @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-    @functools.wraps(fn)
-    def wrapper(*args: Any, config_file: str | None, offline: bool, verbose: int, debug: bool,
-                **kwargs: Any) -> Any:
-        _setup_logging(verbose)
-        try:
-            from .config import load_settings
-            settings = load_settings(config_file, offline=offline)
-            return fn(*args, settings=settings, **kwargs)
-        except FactcheckError as exc:
-            if debug:
-                raise
-            click.echo(f"factcheck: error: {exc}", err=True)
-            sys.exit(exc.exit_status)
-        except KeyboardInterrupt:
-            click.echo("factcheck: interrupted", err=True)
-            sys.exit(130)
-    return wrapper
-
-
-def _write(text: str, output: str | None) -> None:
-    if output:
-        path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        click.echo(f"report written to {path}", err=True)
-    else:
-        click.echo(text, nl=False)
-
-
 @click.group()
 @click.version_option(__version__, prog_name="factcheck")
 def main() -> None:
     """factcheck: compare a health news story with the abstract of the paper it cites."""
+
+
+main.add_command(feed)  # the nightly job and the history live in cli_extra
+main.add_command(history)
 
 
 @main.command()
@@ -98,7 +60,6 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
     from .report import render_text
     ctx = build_context(settings)
     report = run_check(source, ctx, paper=paper, paper_file=paper_file, render=render)
-    _remember(report, settings)
     if output:
         chosen = fmt or {".html": "html", ".htm": "html", ".json": "json", ".md": "md"}.get(
             Path(output).suffix.lower(), "text")
@@ -107,6 +68,7 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
             click.echo(render_text(report), nl=False)
     else:
         click.echo(render_report(report, fmt or "text"), nl=False)
+    _remember(report, settings)  # after the report is out: a broken history never costs it
     if fail_on and any(_SEVERITY_RANK[f.severity] >= _SEVERITY_RANK[fail_on]
                        for f in report.findings):
         sys.exit(EXIT_FINDINGS)
@@ -114,13 +76,11 @@ def check(source: str, fmt: str | None, output: str | None, paper: str | None,
 
 def _remember(report: Any, settings: Any) -> None:
     """Keep a hand check in the history (`factcheck history`); a broken store never fails a check."""
-    import sqlite3
-
     from .store import record_report
     try:
         ident = record_report(settings, report)
         logger.info("stored as check #%s", ident)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, FactcheckError) as exc:
         logger.warning("could not store the check in the history: %s", exc)
 
 
@@ -161,9 +121,10 @@ def claims(file: str, origin: str, settings: Any) -> None:
         text = article.text
         sections = tuple((p.start, p.end, p.role) for p in article.paragraphs)
     else:
-        from .errors import InputError
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{file} is not UTF-8 text: {exc.reason}") from exc
         except OSError as exc:
             raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
     for claim in ctx.analyzer.claims(text, origin, sections):
@@ -178,11 +139,19 @@ def resolve(query: str, settings: Any) -> None:
 
     Example: factcheck resolve 10.1007/s40263-025-01183-7
     """
+    from .errors import NoAbstract
     from .pipeline import build_context
     from .resolve import resolve_query
     from .serialize import to_data
     ctx = build_context(settings)
-    paper = resolve_query(query, settings, session=ctx.session, cache=ctx.cache)
+    try:
+        paper = resolve_query(query, settings, session=ctx.session, cache=ctx.cache)
+    except NoAbstract as exc:
+        found = getattr(exc, "paper", None)
+        if found is None:
+            raise
+        click.echo(f"factcheck: warning: {exc}", err=True)  # matched: exit 0, abstract empty
+        paper = found
     data = to_data(paper)
     data["abstract"] = paper.abstract
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -292,9 +261,3 @@ def cache_clear(service: str | None, settings: Any) -> None:
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-
-# The nightly job and the history live in cli_extra; they import common_options from here.
-from .cli_extra import feed, history  # noqa: E402
-
-main.add_command(feed)
-main.add_command(history)

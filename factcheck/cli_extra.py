@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .cli import common_options
+from ._cli_common import common_options
 from .config import Settings
 from .errors import InputError
 

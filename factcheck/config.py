@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -82,6 +83,8 @@ def _read_toml(path: Path | str, text: str | None = None) -> dict:
         return tomllib.loads(text if text is not None else Path(path).read_text("utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"settings file not found: {path}", path=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc}", path=str(path)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid TOML: {exc}", path=str(path)) from exc
 
@@ -123,6 +126,12 @@ def load_settings(config_file: str | Path | None = None,
     try:
         http, services = data["http"], data["services"]
         urls = {name: env.get(var) or services[f"{name}_url"] for name, var in _ENV_URLS.items()}
+        for name, url in urls.items():
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"the {name} service URL {url!r} is not an http(s) URL with a "
+                                  f"host; fix {_ENV_URLS[name]} or services.{name}_url",
+                                  key=_ENV_URLS[name])
         ncbi_key = env.get("NCBI_API_KEY") or None
         rates = {name: float(services[f"{name}_rate"]) for name in _ENV_URLS}
         if ncbi_key:
@@ -130,7 +139,8 @@ def load_settings(config_file: str | Path | None = None,
         cache_dir = Path(env.get("FACTCHECK_CACHE") or platformdirs.user_cache_dir("factcheck"))
         smtp = SmtpSettings(
             host=env.get("FACTCHECK_SMTP_HOST") or None,
-            port=int(env.get("FACTCHECK_SMTP_PORT") or 587),
+            port=int(env.get("FACTCHECK_SMTP_PORT") or
+                     (465 if _flag(env.get("FACTCHECK_SMTP_SSL"), False) else 587)),
             user=env.get("FACTCHECK_SMTP_USER") or None,
             password=env.get("FACTCHECK_SMTP_PASSWORD") or None,
             starttls=_flag(env.get("FACTCHECK_SMTP_STARTTLS"), True),

@@ -5,9 +5,10 @@ FactcheckError                 exit 2 unless stated
   ConfigError                  bad or missing setting (names the key and the file)
   RuleError                    invalid rule file (file, line, rule id)
   InputError                   the source given cannot be read (missing file, empty stdin)
-  FetchError                   network failure or non-2xx for a story (url, status)
+  FetchError                   non-2xx for a story, or a story that cannot be read (url, status)
     NotHtmlError               the response is a PDF, an image or other non-HTML content
     TooLargeError              the response passed the size cap
+    SiteUnavailable            timeout, no connection, 429 or 5xx after retries    exit 3
   ExtractionError              no main text, or text shorter than min_article_chars
   CitationNotFound             the story cites nothing we can resolve
   ResolveError                 (service, query)
@@ -79,6 +80,12 @@ class NotHtmlError(FetchError):
 
 class TooLargeError(FetchError):
     pass
+
+
+class SiteUnavailable(FetchError):
+    """The story's site is down or overloaded: worth retrying later, not the editor's mistake."""
+
+    exit_status = EXIT_UPSTREAM
 
 
 class ExtractionError(FactcheckError):

@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -385,9 +385,10 @@ def _run_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _plan(item: FeedItem, story: StoryRow) -> str:
+def _plan(item: FeedItem, story: StoryRow, known: bool = False) -> str:
     """What to do with a seen item: "check", "seen" or "gave_up"."""
-    if story.checked_hash == item.hash and story.state in ("checked", "skipped", "failed"):
+    if known or (story.checked_hash == item.hash and
+                 story.state in ("checked", "skipped", "failed")):
         return "seen"
     if story.state == "failed" and story.checked_hash is None and story.content_hash == item.hash:
         return "gave_up" if story.attempts >= MAX_STORY_ATTEMPTS else "check"
@@ -450,6 +451,7 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
         store.recover_interrupted()
         todo: list[tuple[FeedItem, StoryRow]] = []
         queued: set[int] = set()
+        hashes: dict[int, set[str]] = {}  # every version of each story seen this run
         feed_session = gate.session(settings)
         try:
             for feed in feeds:
@@ -464,7 +466,8 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
                     result.items += 1
                     story = store.upsert_story(item.guid, item.url, item.feed, item.title,
                                                item.hash)
-                    plan = _plan(item, story)
+                    hashes.setdefault(story.id, set()).add(item.hash)
+                    plan = _plan(item, story, store.knows_hash(story.id, item.hash))
                     if plan != "check" or story.id in queued:
                         result.seen += 1
                         continue
@@ -478,7 +481,7 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
             feed_session.close()
         try:
             _check_all(todo, store, pool, check_fn, result, run_id, email_to, mail_from,
-                       flag_on, max(1, min(MAX_WORKERS, workers)), quiet)
+                       flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes)
         finally:
             pool.close()
         if email_to:
@@ -497,7 +500,8 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
 
 def _check_all(todo: list[tuple[FeedItem, StoryRow]], store: Store, pool: _Workers,
                check_fn: CheckFn, result: FeedRun, run_id: str, email_to: Sequence[str],
-               mail_from: str, flag_on: str, workers: int, quiet: bool) -> None:
+               mail_from: str, flag_on: str, workers: int, quiet: bool,
+               hashes: Mapping[int, set[str]]) -> None:
     """Check the queued stories in `workers` threads; store each as it finishes."""
     if not todo:
         return
@@ -520,7 +524,8 @@ def _check_all(todo: list[tuple[FeedItem, StoryRow]], store: Store, pool: _Worke
                     message_id = make_message_id("story", mail_from) if email_to else None
                     check_id = store.record_check(report, story_id=story.id, run=run_id,
                                                   flag_on=flag_on, email_to=email_to,
-                                                  message_id=message_id)
+                                                  message_id=message_id,
+                                                  hashes=sorted(hashes.get(story.id, ())))
                     result.check_ids.append(check_id)
                     row = store.get_check(check_id)
                     if row.problem and not row.paper_key:

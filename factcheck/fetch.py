@@ -50,7 +50,7 @@ import requests
 from . import _http
 from .cache import Cache
 from .config import Settings
-from .errors import FetchError, InputError, NotHtmlError, TooLargeError
+from .errors import FetchError, InputError, NotHtmlError, SiteUnavailable, TooLargeError
 from .types import Page
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,10 @@ def fetch_page(source: str, settings: Settings, session: requests.Session | None
     """
     if source == "-":
         return _from_stdin()
-    scheme = urlsplit(source).scheme.lower()
+    try:
+        scheme = urlsplit(source).scheme.lower()
+    except ValueError as exc:
+        raise InputError(f"not a valid URL or file name: {source} ({exc})") from exc
     if scheme in ("http", "https"):
         cache = PageCache.from_settings(settings) if (
             settings.page_cache if use_cache is None else use_cache) else None
@@ -168,7 +171,7 @@ def _from_url(url: str, settings: Settings, session: requests.Session,
     except _http.TooLarge as exc:
         raise TooLargeError(f"the page is too large: {exc}: {url}", url, exc.status) from exc
     except _http.TransportError as exc:
-        raise FetchError(f"could not fetch the page ({exc}): {url}", url, exc.status) from exc
+        raise SiteUnavailable(f"could not fetch the page ({exc}): {url}", url, exc.status) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
             requests.exceptions.MissingSchema) as exc:
         raise InputError(f"not a valid URL: {url} ({exc})") from exc
@@ -218,6 +221,8 @@ def _check_status(resp: _http.Response, settings: Settings) -> None:
         message = f"the site failed (HTTP {status}) after {attempts} attempts: {url}"
     else:
         message = f"the site answered HTTP {status}, not the page: {url}"
+    if status == 429 or status >= 500:
+        raise SiteUnavailable(message, url, status)
     raise FetchError(message, url, status)
 
 
@@ -589,10 +594,14 @@ def _is_utf8(content: bytes) -> bool:
 def _codec(name: str) -> str | None:
     """Python's canonical codec name for a charset label, or None when unknown."""
     try:
-        canonical = codecs.lookup(name.strip().strip("\"'")).name
+        info = codecs.lookup(name.strip().strip("\"'"))
     except LookupError:
         logger.debug("unknown charset: %s", name)
         return None
+    if not getattr(info, "_is_text_encoding", True):
+        logger.debug("not a text charset: %s", name)  # base64, hex, zlib: bytes-to-bytes codecs
+        return None
+    canonical = info.name
     # WHATWG: pages labelled Latin-1 are decoded as windows-1252, which is what browsers do
     return "cp1252" if canonical in ("latin-1", "iso8859-1", "ascii") else _py_name(canonical)
 

@@ -89,17 +89,9 @@ def _timed(ctx: Context, stage: str, fn: Callable[[], T]) -> T:
 
 
 def citation_from_argument(value: str) -> Citation:
-    """The Citation an editor names with --paper: a DOI, a PMID or a PMCID."""
-    from .citations import normalize_doi
-    text = value.strip()
-    if text.isdigit():
-        return Citation(kind="pmid", value=text, quote="--paper", score=1.0, primary=True)
-    if text.upper().startswith("PMC") and text[3:].isdigit():
-        return Citation(kind="pmcid", value=text.upper(), quote="--paper", score=1.0, primary=True)
-    doi = normalize_doi(text)
-    if doi:
-        return Citation(kind="doi", value=doi, quote="--paper", score=1.0, primary=True)
-    return Citation(kind="reference", value=text, quote="--paper", score=1.0, primary=True)
+    """The Citation an editor names with --paper: a DOI, PMID or PMCID in any usual spelling."""
+    from .resolve import citation_for_query
+    return replace(citation_for_query(value), quote="--paper", score=1.0, primary=True)
 
 
 def read_article(source: str, ctx: Context, render: bool = False) -> Article:

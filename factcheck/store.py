@@ -54,7 +54,7 @@ SCHEMA_VERSION = 1
 StoryState = Literal["new", "checked", "failed", "skipped"]
 EmailState = Literal["pending", "sending", "sent", "uncertain", "failed"]
 # Problems whose cause may pass (a site or service down): the story is tried again next run.
-RETRYABLE_ERRORS = frozenset({"FetchError", "UpstreamError", "TooLargeError"})
+RETRYABLE_ERRORS = frozenset({"FetchError", "SiteUnavailable", "UpstreamError", "TooLargeError"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS stories (
 CREATE INDEX IF NOT EXISTS stories_guid ON stories (guid);
 CREATE INDEX IF NOT EXISTS stories_url ON stories (url);
 CREATE INDEX IF NOT EXISTS stories_hash ON stories (checked_hash);
+CREATE TABLE IF NOT EXISTS story_hashes (
+    story_id INTEGER NOT NULL REFERENCES stories (id),
+    hash     TEXT NOT NULL,
+    PRIMARY KEY (story_id, hash)
+);
 CREATE TABLE IF NOT EXISTS checks (
     id          INTEGER PRIMARY KEY,
     story_id    INTEGER REFERENCES stories (id),
@@ -335,6 +340,11 @@ class Store:
         rows = self._query("SELECT * FROM stories WHERE id = ?", (story_id,))
         return _story(rows[0]) if rows else None
 
+    def knows_hash(self, story_id: int, content_hash: str) -> bool:
+        """True when this version of the story (as some feed item carried it) was checked."""
+        return bool(self._query("SELECT 1 FROM story_hashes WHERE story_id = ? AND hash = ?",
+                                (story_id, content_hash)))
+
     def mark_skipped(self, story_id: int, reason: str) -> None:
         """A story that is not about a study: remembered so it is not looked at again."""
         with self.transaction() as conn:
@@ -346,7 +356,7 @@ class Store:
 
     def record_check(self, report: Report, *, story_id: int | None = None, run: str | None = None,
                      flag_on: str = "medium", email_to: Sequence[str] = (),
-                     message_id: str | None = None) -> int:
+                     message_id: str | None = None, hashes: Sequence[str] = ()) -> int:
         """Store one report, its papers and counts (and its email, when flagged) in one transaction.
 
         Args:
@@ -356,6 +366,8 @@ class Store:
             flag_on: the least severity that flags a story for its own email.
             email_to: recipients; when given and the story is flagged, an outbox row is added.
             message_id: the Message-ID for that email (made by the caller, stable from now on).
+            hashes: every content hash the story's feed items had this run (one story can sit in
+                several feeds with different summaries); all count as checked from now on.
 
         Returns:
             The check's id (what `factcheck history` lists and `history show` takes).
@@ -403,6 +415,8 @@ class Store:
                     conn.execute("UPDATE stories SET state = ?, attempts = attempts + 1, "
                                  "checked_hash = content_hash, last_check = ? WHERE id = ?",
                                  ("failed" if failed else "checked", check_id, story_id))
+                    conn.executemany("INSERT OR IGNORE INTO story_hashes (story_id, hash) "
+                                     "VALUES (?, ?)", [(story_id, h) for h in hashes])
             if flagged and email_to:
                 conn.execute(
                     "INSERT OR IGNORE INTO emails (key, kind, check_id, run, recipients, "

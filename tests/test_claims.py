@@ -40,9 +40,49 @@ def test_claims_spans_are_exact_and_skip_boilerplate(analyzer) -> None:
     ("There was no significant difference in quality of life.", "no_change"),
     ("Quality of life improved in the exercise arm.", "increase"),
     ("The drug was not associated with lower mortality.", "no_change"),
+    ("Treatment with tranexamic acid did not result in a statistically significant improvement in "
+     "survival at 28 days.", "no_change"),
+    ("Vitamin D supplementation did not lead to a lower incidence of invasive cancer.", "no_change"),
+    ("Early decompressive surgery did not improve functional outcome at six months.", "no_change"),
+    ("Statin use was not associated with an increased risk of dementia.", "no_change"),
+    ("Moderate drinking was not significantly associated with a lower risk of death.", "no_change"),
+    ("The diet has not translated into fewer heart attacks.", "no_change"),
+    ("Coffee drinking was associated with a lower risk of death.", "decrease"),
+    ("Those with no history of stroke had a lower risk of dementia.", "decrease"),
 ])
 def test_claims_direction(text, direction, analyzer) -> None:
     assert _claim(analyzer, text).direction == direction
+
+
+@pytest.mark.parametrize("text,direction", [
+    # "saves lives": the direction of the deaths averted, as an abstract's "lower mortality" reads
+    ("Aggressive blood sugar control saves lives in people with diabetes, study finds", "decrease"),
+    ("The programme saved an estimated 3,000 lives in its first year.", "decrease"),
+    ("Drinking coffee protects against early death, a large study suggests.", "decrease"),
+    ("Statin slashes heart attacks and strokes in people with normal cholesterol", "decrease"),
+    ("A daily pill halves the risk of a second stroke.", "decrease"),
+    ("Exercise boosts memory in older adults.", "increase"),
+    ("Hospitalized adults recovered faster with remdesivir than with placebo.", "increase"),
+    ("Genital infections were more common among people taking empagliflozin.", "increase"),
+    ("Cough and high potassium were less common than with enalapril.", "decrease"),
+    ("Patients on the drug had fewer strokes.", "decrease"),
+    ("Side effects were no more common with ivermectin than with placebo.", "no_change"),
+])
+def test_claims_direction_news_words(text, direction, analyzer) -> None:
+    assert _claim(analyzer, text).direction == direction
+
+
+def test_claims_negated_result_is_not_significant_and_no_change(analyzer) -> None:
+    c = _claim(analyzer, "Treatment with the drug did not result in a statistically significant "
+                         "improvement in pain scores.")
+    assert (c.direction, c.significance) == ("no_change", "not_significant")
+    assert "direction-no-change-negated-result" in c.rule_ids
+
+
+def test_claims_counted_things_are_not_the_population(analyzer) -> None:
+    c = _claim(analyzer, "Two heart drugs helped people with heart failure live longer.")
+    assert [(q.kind, q.value, q.of) for q in c.quantities] == [("count", 2, "drugs")]
+    assert c.population != "Two heart drugs"
 
 
 @pytest.mark.parametrize("text,significance", [

@@ -74,6 +74,10 @@ def test_quantities_durations(text, span, value, unit, finder) -> None:
     ("RR 0.75 (95% CI: 0.60, 0.93)", 0.75, "RR", 0.60, 0.93),
     ("systolic pressure fell by 5.1 mmHg (95% CI 2.0 to 8.2)", 5.1, "mmHg", 2.0, 8.2),
     ("SMD −0.35 (95% CrI −0.60 to −0.10)", -0.35, "SMD", -0.60, -0.10),
+    ("deaths fell (hazard ratio [HR], 0.49; 95% CI, 0.44-0.55) with the drug", 0.49, "HR", 0.44, 0.55),
+    ("hazard ratio [HR], 0.49; 95% CI, 0.44-0.55", 0.49, "HR", 0.44, 0.55),
+    ("(odds ratio [OR], 1.62; 95% CI, 1.10 to 2.38)", 1.62, "OR", 1.10, 2.38),
+    ("relative risk, 0.90; 95% Bayesian credible interval, 0.70 to 1.16", 0.90, "RR", 0.70, 1.16),
 ])
 def test_quantities_confidence_intervals(text, value, unit, low, high, finder) -> None:
     found = find_quantities(text, finder)
@@ -110,6 +114,8 @@ def test_quantities_p_values(text, value, qualifier, finder) -> None:
     ("Half of patients improved.", "Half", 50, "%", None),
     ("a third of participants dropped out", "a third", 33.33, "%", None),
     ("two thirds of women", "two thirds", 66.67, "%", None),
+    ("Nine in ten adults over 65 take at least one prescription drug.", "Nine in ten", 90, "%", None),
+    ("seven in 10 patients stopped the drug within a year", "seven in 10", 70, "%", None),
 ])
 def test_quantities_percentages(text, span, value, unit, relative, finder) -> None:
     q = _one(text, finder, "percent")
@@ -162,6 +168,67 @@ def test_quantities_ranges(text, low, high, unit, finder) -> None:
     assert (q.low, q.high, q.unit, q.value) == (low, high, unit, None)
 
 
+@pytest.mark.parametrize("text,span,value,unit,low,high", [
+    ("Participants took the supplement or a placebo for a year.", "a year", 1, "year", None, None),
+    ("Rates of obesity in children rose sharply over a decade.", "a decade", 1, "decade", None, None),
+    ("Those who stayed on the drug for more than a month lost more weight.", "a month", 1, "month", None, None),
+    ("In a six-month trial, 120 adults took the pill.", "six-month", 6, "month", None, None),
+    ("Symptoms eased after two to three months of treatment.", "two to three months", None, "month", 2, 3),
+    ("Patients were treated for three to five months.", "three to five months", None, "month", 3, 5),
+    ("Patients were treated for 3-5 months.", "3-5 months", None, "month", 3, 5),
+    ("twenty-five to thirty years of follow-up", "twenty-five to thirty years", None, "year", 25, 30),
+])
+def test_quantities_durations_in_words(text, span, value, unit, low, high, finder) -> None:
+    q = _one(text, finder, "duration")
+    assert (q.span.text, q.value, q.unit, q.low, q.high) == (span, value, unit, low, high)
+
+
+@pytest.mark.parametrize("text", [
+    "Take one tablet twice a day with food.",
+    "The NHS spends £1.2 million a year on the drug.",
+    "The results were published a year later.",
+    "For every 10,000 women taking the hormones for a year, there were seven more heart attacks.",
+    "Sessions were run one-to-one by a nurse.",
+])
+def test_quantities_no_duration(text, finder) -> None:
+    assert not [q for q in find_quantities(text, finder) if q.kind == "duration" or q.low is not None]
+
+
+@pytest.mark.parametrize("text", [
+    "The trial ran from 30 May 2020 to 1 June 2021.", "Enrolment ran 30 May 2020 to 1 June 2021.",
+    "Recruitment took place from May 2019 to 30 June 2020.",
+])
+def test_quantities_date_spans_are_not_ranges(text, finder) -> None:
+    assert find_quantities(text, finder) == ()
+
+
+@pytest.mark.parametrize("text,span,value,of", [
+    ("Two heart drugs helped people with heart failure live longer.", "Two heart drugs", 2, "drugs"),
+    ("The 10 hospitals enrolled 500 patients.", "10 hospitals", 10, "hospitals"),
+])
+def test_quantities_count_noun_follows_closely(text, span, value, of, finder) -> None:
+    counts = [q for q in find_quantities(text, finder) if q.kind == "count"]
+    assert (counts[0].span.text, counts[0].value, counts[0].of) == (span, value, of)
+    assert not any(q.of == "people" for q in counts)
+
+
+@pytest.mark.parametrize("text,count", [
+    ("There were 3.2 events per 1,000 participant-years in the statin group.", None),
+    ("Incidence per 1,000 person-years was higher among smokers.", None),
+    ("The cohort contributed over 1,000 participant years of follow-up.", None),
+    ("There was one death per 1,000 patients treated.", None),
+    ("In total, 120 diabetes patients took part.", 120),
+])
+def test_quantities_person_time_is_not_a_count(text, count, finder) -> None:
+    counts = [q.value for q in find_quantities(text, finder) if q.kind == "count"]
+    assert counts == ([count] if count else [])
+
+
+def test_quantities_events_per_person_years(finder) -> None:
+    q = _one("There were 3.2 events per 1,000 participant-years.", finder)
+    assert (q.kind, q.value, q.unit, q.of) == ("measure", 3.2, "per 1,000", "events")
+
+
 def test_quantities_mean_sd(finder) -> None:
     found = find_quantities("baseline CPM was 3.2 ± 1.1 kPa", finder)
     mean = [q for q in found if q.of != "sd"][0]
@@ -178,7 +245,7 @@ def test_quantities_money(finder) -> None:
 @pytest.mark.parametrize("text", [
     "COVID-19 vaccines and IL-6 levels", "registered on 30 January 2020", "NCT0427877",
     "https://doi.org/10.1007/s40263-025-01183-7", "published in 2025", "one of the outcomes",
-    "adults with type 2 diabetes", "as Figure 2 shows", "a phase 3 trial",
+    "adults with type 2 diabetes", "as Figure 2 shows", "a phase 3 trial", "enrolled by 30 May 2020",
 ])
 def test_quantities_ignores_names_dates_and_ids(text, finder) -> None:
     assert find_quantities(text, finder) == ()
@@ -202,9 +269,14 @@ def test_quantities_convert_refuses(src, dst) -> None:
     assert convert(1.0, src, dst) is None
 
 
-@pytest.mark.parametrize("text,low,high", [("participants aged 40 to 69", 40, 69), ("volunteers aged 18-35", 18, 35)])
+@pytest.mark.parametrize("text,low,high", [
+    ("participants aged 40 to 69", 40, 69), ("volunteers aged 18-35", 18, 35),
+    ("The 566,398 men and women, aged 50 to 71 years, filled in a questionnaire.", 50, 71),
+    ("Retired people aged 50 to 71 were invited by post.", 50, 71),
+    ("The trial enrolled 50- to 71-year-olds.", 50, 71),
+])
 def test_quantities_ages(text, low, high, finder) -> None:
-    q = _one(text, finder)
+    q = _one(text, finder, "measure")
     assert (q.kind, q.unit, q.of, q.low, q.high) == ("measure", "year", "age", low, high)
 
 

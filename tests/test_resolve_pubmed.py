@@ -188,7 +188,9 @@ def test_pubmed_answers_are_cached_without_credentials_in_the_key(tmp_path: Path
     assert first == second
     assert len(responses.calls) == 1
     keys = [row[0] for row in cache._connection().execute("SELECT key FROM entries")]
-    assert keys == ["efetch.fcgi?db=pubmed&id=39990001&retmode=xml"]
+    # the base URL is in the key (a mirror's answers are not the public service's); no secrets
+    assert keys == [BASE.rstrip("/") + "/efetch.fcgi?db=pubmed&id=39990001&retmode=xml"]
+    assert "key-123" not in keys[0]
 
 
 # -- client against the local stand-in ----------------------------------------------------------

@@ -142,6 +142,7 @@ class _Context:
         self.speech = rules.lexicon("speech_verbs")
         self.negations = frozenset(t for t in rules.lexicon("negations") if " " not in t)
         self.comparators = rules.lexicon("comparators")
+        self.count_nouns = rules.lexicon("count_nouns")
         self.long_forms = frozenset(long for long, _ in self.abbrevs.values())
         self.drug_counts: dict[str, int] = {}
         for m in self.matches:
@@ -245,7 +246,8 @@ class _Context:
         pops = [m for m in found if m.label == "POPULATION"]
         phrase = None
         lo = hi = None
-        counts = [q for q in quantities if q.kind == "count" and q.of]
+        # people, not things: "two heart drugs" is a count but not the population
+        counts = [q for q in quantities if q.kind == "count" and q.of and q.of.split()[-1] in self.count_nouns]
         if counts:
             q = counts[-1] if len(counts) > 1 and counts[0].span.text.strip().isdigit() else counts[0]
             lo, hi = q.span.start, q.span.end

@@ -11,7 +11,8 @@ later, more generic pass never re-reads a number an earlier one explained:
 5. mean ± SD;
 6. ranges ("45-60 years", "between 45 and 60");
 7. fractions and multipliers ("one in five", "a third", "halved", "three-fold");
-8. single numbers with a unit, a counted noun, a rate ("per 100,000") or nothing.
+8. a duration of one written with an article ("for a year", "over a decade");
+9. single numbers with a unit, a counted noun, a rate ("per 100,000") or nothing.
 
 A confidence interval is then attached to the point estimate just before it: that Quantity gets
 `low`/`high`, and the interval itself is kept as a Quantity of kind "ci" (value = level, e.g. 95).
@@ -81,6 +82,7 @@ class QuantityFinder:
     fold_re: re.Pattern[str]
     multiplier_re: re.Pattern[str]
     per_re: re.Pattern[str]
+    article_re: re.Pattern[str]
     money_re: re.Pattern[str]
     currencies: Mapping[str, tuple[str, str]]
     word_re: re.Pattern[str]
@@ -150,7 +152,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
             loose.append(row["alias"].lower())
     ratio_name = rf"(?:\b(?:{_alt(exact)})\b|(?i:\b(?:{_alt(loose)})\b))"
     ratio_re = re.compile(
-        rf"(?P<name>{ratio_name})(?:\s*\((?:[A-Za-z]+)\))?\s*(?:[:=,]\s*|\s+(?:of|was|is|were)\s+|\s*)"
+        rf"(?P<name>{ratio_name})(?:\s*[(\[](?:[A-Za-z]+)[)\]])?\s*(?:[:=,]\s*|\s+(?:of|was|is|were)\s+|\s*)"
         rf"(?P<num>[{_MINUS}]?(?:{_DIGITS}))"
     )
     qualifiers = {r["phrase"].lower(): r["qualifier"] for r in rules.table("approximations")}
@@ -163,7 +165,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
     interval = (rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS})){lo_unit}\s*(?:[-–—‒]|to|,|;)\s*"
                 rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
     ci_re = re.compile(
-        rf"(?:{level})?{ci_name}(?:\s*\((?:CI|CrI)\))?\s*(?:[:=,]\s*|\s+(?:of|was|from)\s+|\s*)"
+        rf"(?:{level})?(?:(?i:bayesian)\s+)?{ci_name}(?:\s*\((?:CI|CrI)\))?\s*(?:[:=,]\s*|\s+(?:of|was|from)\s+|\s*)"
         rf"(?P<open>[(\[])?\s*{interval}\s*(?(open)[)\]])"
     )
     bracket_ci_re = re.compile(
@@ -191,8 +193,9 @@ def build_finder(rules: Rules) -> QuantityFinder:
         rf"(?P<mods>(?:\s+{modifier}){{0,{max_mod}}}?)\s+(?P<noun>(?i:{nouns}))\b"
     )
     sd_re = re.compile(rf"(?P<v>{num})(?P<unit1>[^\S\n]*[^\s\d±(]{{0,8}}?)?\s*(?:±|\+/-|\+-)\s*(?P<sd>{_DIGITS})")
-    range_re = re.compile(rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS}))(?P<sep>\s*[-–—‒]\s*|\s+to\s+)"
-                          rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
+    # "two to three months": number words too, kept only before a unit or a counted noun
+    range_re = re.compile(rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS})|{word_num})(?P<sep>\s*[-–—‒]\s*|\s+to\s+|-\s+to\s+)"
+                          rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS})|{word_num})")
     between_re = re.compile(rf"(?i:\bbetween\s+)(?P<lo>{num})\s+and\s+(?P<hi>{num})")
     one_in_re = re.compile(rf"(?P<a>{num})\s+(?i:in|out\s+of)\s+(?P<b>{num})(?![\d.,])")
     denominators = _alt(by_kind.get("denominator", ()))
@@ -202,6 +205,11 @@ def build_finder(rules: Rules) -> QuantityFinder:
     fold_re = re.compile(rf"(?i:\b(?P<n>{_DIGITS}|{tens}|{ones}|{cardinal})[\s-]?fold\b)")
     multiplier_re = re.compile(rf"(?i:\b(?P<m>{_alt(by_kind.get('multiplier', ()))})\b)")
     per_re = re.compile(rf"(?:\s+{modifier}){{0,2}}?\s+(?i:per)\s+(?P<num>{_DIGITS})(?![\d])")
+    article_units = [str(u).lower() for u in settings["article_units"]]
+    article_after = [str(w).lower() for w in settings["article_after"]]
+    article_re = re.compile(
+        rf"(?i:(?<![\w-])(?:{_alt(article_after)})\s+(?P<q>an?\s+(?P<u>{_alt(article_units)}))(?![\w-]))"
+    )
     return QuantityFinder(
         words=words, units=units, ratios=ratios, relative_ratios=relative_ratios, qualifiers=qualifiers,
         count_nouns=count_nouns, count_stops=stops, months=rules.lexicon("months"),
@@ -211,7 +219,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
         num=re.compile(num), unit_after=unit_after, ratio_re=ratio_re, qualifier_before=qualifier_before,
         ci_re=ci_re, bracket_ci_re=bracket_ci_re, p_re=p_re, n_re=n_re, versus_re=versus_re, sd_re=sd_re,
         range_re=range_re, between_re=between_re, one_in_re=one_in_re, fraction_re=fraction_re,
-        fold_re=fold_re, multiplier_re=multiplier_re, per_re=per_re,
+        fold_re=fold_re, multiplier_re=multiplier_re, per_re=per_re, article_re=article_re,
         money_re=money_re, currencies=currencies, word_re=re.compile(word_num),
         n_equals_noun=str(settings["n_equals_noun"]), max_modifiers=max_mod,
         ci_window=int(settings["ci_attach_window"]), relative_window=int(settings["relative_window"]),
@@ -410,10 +418,14 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
                 continue  # "2019-18"? a code, not a range
             if re.search(r"(?i:\bfrom\s+)$", text[max(0, m.start() - 6):m.start()]):
                 continue  # "fell from 140 to 135": a change, not a range
+            if _dated(text, m.start(), m.end(), finder):
+                continue  # "30 May 2020 to 1 June 2021": two dates, not a range
             unit = _unit_at(text, m.end(), finder)
             if regex is finder.range_re and unit is None:
                 # "1990-2000" or "0.4-3.7" with no unit is kept; "5-10" before a noun is a count range
                 noun = _counted_noun(text, m.end(), finder)
+                if noun is None and not (m.group("lo")[-1:].isdigit() and m.group("hi")[-1:].isdigit()):
+                    continue  # "one-to-one", "two to three of them": words need a unit or a noun
                 end = noun[1] if noun else m.end()
                 add(_q(text, m.start(), end, value=None, unit=None,
                        kind="count" if noun else "number", low=lo, high=hi, of=noun[0] if noun else None))
@@ -455,6 +467,16 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
                 value = finder.words[m.group("m").lower()][1]
             add(_q(text, m.start(), m.end(), value=value, unit="x", kind="ratio", relative=True))
 
+    for m in finder.article_re.finditer(text):
+        if not claims.free(m.start("q"), m.end("q")):
+            continue
+        unit_of = finder.units.get(m.group("u").lower())
+        clause = re.split(r"[.;!?]\s", text[max(0, m.start() - 80):m.start()])[-1]
+        if re.search(r"(?i:\b(?:for\s+every|per)\s+[\d,]+)", clause):
+            continue  # "for every 10,000 women taking it for a year": person-time, a rate's denominator
+        if unit_of is not None:
+            add(_q(text, m.start("q"), m.end("q"), value=1.0, unit=unit_of.canonical, kind=unit_of.kind))
+
     for m in finder.num.finditer(text):
         start = m.start()
         end = m.end()
@@ -462,6 +484,8 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
             continue
         if finder.label_before.search(text[max(0, start - 16):start]):
             continue  # "type 2 diabetes", "Figure 2", "phase 3"
+        if re.search(r"(?i:\bper\s+)$", text[max(0, start - 6):start]):
+            continue  # "per 1,000 person-years": the denominator of a rate stated elsewhere
         raw = m.group(0)
         if text[end:end + 1].isalpha() and not _unit_at(text, end, finder):
             continue  # "3D", "5th"
@@ -489,9 +513,11 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
                 add(_q(text, start, noun[1], value=value, unit=None, kind="count", of=noun[0]))
             continue
         per = finder.per_re.match(text, end)
-        if per and per.group(0).lstrip().lower().startswith("per"):
+        between = per.group(0).split()[:-2] if per else []
+        if per and (not between or (len(between) == 1 and _plural(between[0].lower()))):
+            # "12.5 per 100,000", "3.2 events per 1,000 participant-years"
             add(_q(text, start, per.end(), value=value, unit=f"per {_thousands(per.group('num'))}",
-                   kind="measure"))
+                   kind="measure", of=between[0].lower() if between else None))
             continue
         following = re.match(r"\s+([A-Za-z]+)", text[end:end + 20])
         if following and following.group(1).lower() in finder.months:
@@ -516,21 +542,47 @@ def _thousands(raw: str) -> str:
     return f"{int(value):,}" if value == int(value) else raw
 
 
+_PERSON_TIME = re.compile(r"(?i:[-\s]+(?:years?|months?|weeks?|days?)\b)")
+
+
+def _plural(word: str) -> bool:
+    """A word that looks like a plural noun ('drugs', 'statins'), not 'diabetes'-like singulars."""
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s", "’s"))
+
+
 def _counted_noun(text: str, pos: int, finder: QuantityFinder) -> tuple[str, int] | None:
-    """The counted noun after a number at `pos`, allowing a few modifiers: '99 fibromyalgia patients'."""
+    """The counted noun after a number at `pos`, allowing a few modifiers: '99 fibromyalgia patients'.
+
+    A plural noun among the modifiers is what the number counts unless a counted noun follows it
+    at once ('120 diabetes patients'): 'two heart drugs helped people' counts drugs, not people.
+    A counted noun followed by 'years' is person-time ('1,000 participant years'), not a count.
+    """
     rest = text[pos:pos + 80]
-    words = list(re.finditer(r"\s+([A-Za-z][\w'’-]*)", rest))
+    words = list(re.finditer(r"\s+([A-Za-z][\w'’-]*)", rest))[: finder.max_modifiers + 1]
     at = 0
-    for w in words[: finder.max_modifiers + 1]:
+    plural: tuple[str, int] | None = None
+    for i, w in enumerate(words):
         if w.start() != at:
             return None
         at = w.end()
         low = w.group(1).lower()
         if low in finder.count_nouns:
-            return low, pos + w.end()
+            if _PERSON_TIME.match(rest, w.end()):
+                return None
+            return plural or (low, pos + w.end())
         if low in finder.count_stops or low in finder.units or finder.word_re.fullmatch(low):
             return None
+        following = words[i + 1].group(1).lower() if i + 1 < len(words) else ""
+        if plural is None and _plural(low) and following not in finder.count_nouns:
+            plural = (low, pos + w.end())
     return None
+
+
+def _dated(text: str, start: int, end: int, finder: QuantityFinder) -> bool:
+    """A month name just before `start` or just after `end`: the numbers belong to dates."""
+    before = re.search(r"([A-Za-z]+)\.?\s*$", text[max(0, start - 12):start])
+    after = re.match(r"\s+([A-Za-z]+)", text[end:end + 12])
+    return any(m is not None and m.group(1).lower() in finder.months for m in (before, after))
 
 
 def _relative_after(text: str, pos: int, finder: QuantityFinder) -> bool | None:
@@ -545,7 +597,9 @@ def _aged(text: str, q: Quantity, finder: QuantityFinder) -> Quantity:
     """'aged 40 to 69', 'ages 18-35 years': an age in years, not a duration or a bare number."""
     if q.kind not in ("number", "duration") or q.unit not in (None, "year"):
         return q
-    if not finder.age_before.search(text[max(0, q.span.start - 16):q.span.start]):
+    # "50- to 71-year-olds", "a 64-year-old man", "62 years old"
+    old = q.unit == "year" and re.match(r"(?:-|\s+)olds?\b", text[q.span.end:q.span.end + 6])
+    if not old and not finder.age_before.search(text[max(0, q.span.start - 16):q.span.start]):
         return q
     return replace(q, kind="measure", unit="year", of="age")
 

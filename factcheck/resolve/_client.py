@@ -78,8 +78,10 @@ class ServiceClient:
             UpstreamError: 429/5xx after retries, or the service could not be reached, and no
                 cached answer (even stale) exists.
         """
-        key = path + ("?" + urlencode(sorted((k, v) for k, v in params.items()
-                                             if k not in _UNKEYED)) if params else "")
+        # the base URL is part of the key: a mirror's answers are not the public service's
+        key = f"{self.base_url}/{path.lstrip('/')}" + (
+            "?" + urlencode(sorted((k, v) for k, v in params.items() if k not in _UNKEYED))
+            if params else "")
         if self.settings.offline:
             text = self.cache.get(self.service, key, allow_stale=True) if self.cache else None
             if text is None:
