@@ -740,7 +740,7 @@ def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
                  "abstract_significance": "significant"}, al.score, al.paper_index)
         return
     if mine and theirs and mine != theirs and (claims_benefit or theirs != "no_change") and \
-            not _inverse_outcome(claim.outcome or "", evidence.text, ctx):
+            not _inverse_outcome(claim.outcome or "", evidence.text, ctx, claim.text):
         ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
                 {"article_direction": _said(mine), "abstract_direction": _said(theirs),
                  "outcome": outcome}, al.score, al.paper_index)
@@ -807,7 +807,7 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
                 return True
             if mine in {"increase", "decrease"} and theirs in {"increase", "decrease"} and \
                     mine != theirs and (evidence.section or "").upper() == "CONCLUSIONS" and \
-                    not _inverse_outcome(outcome, evidence.text, ctx):
+                    not _inverse_outcome(outcome, evidence.text, ctx, claim.text):
                 ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
                         {"article_direction": _said(mine), "abstract_direction": _said(theirs),
                          "outcome": outcome}, al.score, al.paper_index)
@@ -831,8 +831,13 @@ def _primary_outcome(claims: Sequence[Claim]) -> str | None:
     return None
 
 
-def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx) -> bool:
-    """True when the story's outcome is the abstract's turned round ("survival" vs "mortality")."""
+def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx, said: str = "") -> bool:
+    """True when the story's outcome is the abstract's turned round ("survival" vs "mortality").
+
+    "Saves lives" is read as fewer deaths by the direction lexicon already, so it is not turned.
+    """
+    if re.search(r"\bsav(?:e|es|ed|ing)\s+(?:\w+\s+)?lives\b", said, re.I):
+        return False
     pairs = ctx.verdicts.get("inverse_outcomes", {}).get("pairs", ())
     lower_o, lower_e = outcome.lower(), evidence.lower()
     return any(a in lower_o and b in lower_e or b in lower_o and a in lower_e for a, b in pairs)
@@ -847,28 +852,30 @@ _ARM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:group|arm|
 _ARM_SKIP = frozenset({"the", "a", "an", "each", "both", "two", "this", "that", "same", "control"})
 
 
-def _arms(claim: Claim) -> list[tuple[int, str]]:
-    """(position, normalised arm name) of each "X group" mention in the claim."""
+def _arms(claim: Claim) -> list[tuple[int, int, str]]:
+    """(start, end, normalised arm name) of each "X group" mention in the claim."""
     out = []
     for m in _ARM.finditer(claim.text):
         words = [w for w in m.group(1).lower().split() if w not in _ARM_SKIP]
         if not words:
             continue
         head = re.split(r"[-\s]", words[-1] if len(words) == 1 else words[0])[0]
-        out.append((claim.start + m.start(), _stem(head)))
+        out.append((claim.start + m.start(), claim.start + m.end(), _stem(head)))
     return out
 
 
 def _bindings(claim: Claim) -> dict[float, str]:
     arms = _arms(claim)
-    if len({a for _, a in arms}) < 2:
+    if len({a for _, _, a in arms}) < 2:
         return {}
     out: dict[float, str] = {}
     for q in claim.quantities:
         if q.value is None or q.kind == "ci":
             continue
-        nearest = min(arms, key=lambda arm: abs(arm[0] - q.span.start))
-        out[round(q.value, 6)] = nearest[1]
+        # the gap between the number and the arm phrase, whichever side the phrase stands
+        nearest = min(arms, key=lambda arm: q.span.start - arm[1] if arm[1] <= q.span.start
+                      else arm[0] - q.span.end)
+        out[round(q.value, 6)] = nearest[2]
     return out
 
 
@@ -1030,6 +1037,8 @@ def _hedged_conclusion(ctx: _Ctx, al: Alignment) -> tuple[float, Claim] | None:
 def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
     verdicts = ctx.verdicts
+    if {(claim.start, "direction"), (claim.start, "significance")} & ctx.flagged:
+        return  # the result itself is wrong; how firmly it is worded is beside the point
     about_study = claim.kind in {"result", "conclusion"} or claim.section in {"title", "standfirst"}
     if not about_study or evidence is None:
         return
