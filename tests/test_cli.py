@@ -20,6 +20,8 @@ CASE = REPO / "corpora" / "cases" / "coffee-mortality-causal"
 
 PAGES = {
     "/story": ("text/html; charset=utf-8", (CASE / "story.html").read_bytes()),
+    "/story-base64": ("text/html; charset=base64", (CASE / "story.html").read_bytes()),
+    "/down": ("", b""),
     "/paper.pdf": ("application/pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n" * 20),
     "/empty": ("text/html; charset=utf-8", b"<html><head><title>x</title></head><body>"
                                             b"<nav>Home</nav></body></html>"),
@@ -42,6 +44,9 @@ def site():
                 self.send_error(404)
                 return
             ctype, body = PAGES[self.path]
+            if self.path == "/down":
+                self.send_error(503)
+                return
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -168,3 +173,30 @@ def test_cli_every_command_has_help_and_is_in_readme(name, command):
     readme = (REPO / "README.md").read_text("utf-8")
     top = name.split()[0]
     assert re.search(rf"factcheck {re.escape(top)}\b", readme), f"`factcheck {top}` not in README"
+
+
+def test_cli_unwritable_output_is_a_one_line_error(env, tmp_path):
+    result = invoke("check", str(CASE / "story.html"), "--paper-file", str(CASE / "pubmed.xml"),
+                    "--offline", "-o", str(tmp_path))  # a folder, not a file
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_story_site_down_exits_3(env, site):
+    result = invoke("check", f"{site}/down")
+    assert result.exit_code == 3 and "503" in result.output
+
+
+def test_cli_non_text_charset_is_read_not_crashed(env, site):
+    result = invoke("check", f"{site}/story-base64", "--paper-file", str(CASE / "pubmed.xml"))
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_broken_history_store_keeps_the_report(env, tmp_path):
+    cache = env / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = invoke("check", str(CASE / "story.html"), "--paper-file", str(CASE / "pubmed.xml"),
+                    "--offline", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output[result.output.index("{"):])["findings"]

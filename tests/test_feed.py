@@ -201,6 +201,22 @@ def test_feed_changed_story_is_rechecked_and_syndicated_copy_is_not(stand_in, si
         assert [r.source for r in store.list_checks()] == [site.url(f"/news/{slug}")] * 2
 
 
+def test_feed_story_in_two_feeds_with_different_summaries_is_checked_once(stand_in, site,
+                                                                           tmp_path, rules):
+    settings = _settings(stand_in, tmp_path)
+    slug = "coffee-mortality-causal"
+    title, summary = STORIES[slug]
+    site.feeds["/feeds/a.xml"] = rss(site, [(f"guid-{slug}", f"/news/{slug}", title, summary)])
+    site.feeds["/feeds/b.xml"] = rss(site, [(f"guid-{slug}", f"/news/{slug}", title,
+                                             "The same study, summarised by another desk.")])
+    feeds = [site.url("/feeds/a.xml"), site.url("/feeds/b.xml")]
+    assert run_feeds(feeds, settings, rules=rules, quiet=True).checked == 1
+    for _ in range(2):  # night after night: neither feed's version is new
+        assert run_feeds(feeds, settings, rules=rules, quiet=True).checked == 0
+    with Store.from_settings(settings) as store:
+        assert len(store.list_checks()) == 1
+
+
 def test_feed_broken_feed_is_reported_and_the_run_goes_on(stand_in, site, tmp_path, rules):
     settings = _settings(stand_in, tmp_path)
     feeds = _standard_feeds(site)
