@@ -1142,15 +1142,32 @@ def _is_relative(claim: Claim, q: Quantity) -> bool:
     return bool(_RELATIVE_BEFORE.search(before) or _RELATIVE_AFTER.match(after))
 
 
+def _is_share_of_count(claim: Claim, p: Quantity) -> bool:
+    """A percentage given as the share of a count: "35 (4.3%)", "13 participants (1.6%)"."""
+    before = claim.text[:max(0, p.span.start - claim.start)]
+    return bool(re.search(r"\d[\d,]*(?:\s+[a-z]+){0,2}\s*[(\[]\s*$", before))
+
+
+def _ratio_like(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> bool:
+    """A story's percentage change told from a ratio, even one read as a bare number with a CI."""
+    if q.kind != "percent":
+        return False
+    if p.kind == "ratio":
+        return _is_ratio_change(q, p, verdicts)
+    if p.kind == "number" and p.value is not None and 0 < p.value < 3 and p.low is not None:
+        return _is_ratio_change(q, Quantity(value=p.value, unit=None, kind="ratio", span=p.span),
+                                verdicts)
+    return False
+
+
 def _relative_holder(ctx: _Ctx, al: Alignment, relative: Sequence[Quantity]) -> Claim | None:
     """The abstract claim that states the story's relative figure (62%, or a ratio of 0.38)."""
     claims = ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ()
     for c in claims:
         for p in c.quantities:
             for q in relative:
-                if p.kind != "ci" and (same_number(q, p, ctx.verdicts) or (
-                        q.kind == "percent" and p.kind == "ratio" and
-                        _is_ratio_change(q, p, ctx.verdicts))):
+                if p.kind != "ci" and (same_number(q, p, ctx.verdicts) or
+                                       _ratio_like(q, p, ctx.verdicts)):
                     return c
     return None
 
@@ -1166,10 +1183,14 @@ def check_relative(ctx: _Ctx, al: Alignment) -> None:
         evidence = holder
     elif evidence is None or al.score < ctx.verdicts["align"]["min_score"]:
         return
-    absolute = [p for p in evidence.quantities if p.kind == "percent" and
-                not _is_relative(evidence, p) and p.low is None]
+    absolute = [p for p in evidence.quantities if p.kind == "percent" and p.low is None and
+                (_is_share_of_count(evidence, p) or not _is_relative(evidence, p))]
     if len(absolute) < 2:
         return
+    told = {round(v.value, 1) for c in ctx.article_claims for v in c.quantities
+            if v.value is not None and v.kind == "percent"}
+    if all(round(p.value or 0, 1) in told for p in absolute[:2]):
+        return  # the story gives the absolute figures elsewhere
     q = relative[0]
     shown = " vs ".join(_describe(p) for p in absolute[:2])
     ctx.add("relative-without-absolute-v1", claim, clause(claim, q.span.start, q.span.end),

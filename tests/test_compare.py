@@ -390,3 +390,30 @@ def test_compare_reference_year_far_from_the_paper(rules):
         authors=("Maria Okafor", "Lee Chan"), year=2024)
     f = next(f for f in findings if f.rule_id == "year-mismatch-v1")
     assert f.article_span.text == "2019" and f.kind == "citation_mismatch"
+
+
+def test_compare_relative_risk_against_shares_of_counts(rules):
+    findings, _ = run(
+        [S("Daily aspirin cuts risk of early preeclampsia by 62 percent", role="title",
+           q=[Q("62 percent", "percent", 62, "%")], fields={"direction": "decrease"})],
+        [S("Preterm preeclampsia occurred in 13 participants (1.6%) in the aspirin group and in "
+           "35 (4.3%) in the placebo group (odds ratio, 0.38; 95% CI, 0.20 to 0.74).",
+           [Q("1.6%", "percent", 1.6, "%"), Q("4.3%", "percent", 4.3, "%", relative=True),
+            Q("0.38", "number", 0.38, low=0.20, high=0.74)])],
+        rules)
+    f = next(f for f in findings if f.kind == "relative_without_absolute")
+    assert f.severity == "medium" and "1.6%" in f.abstract_span.text
+
+
+def test_compare_relative_risk_with_absolute_figures_told_elsewhere(rules):
+    findings, _ = run(
+        [S("Daily aspirin cuts risk of early preeclampsia by 62 percent.",
+           q=[Q("62 percent", "percent", 62, "%")], fields={"direction": "decrease"}),
+         S("Preeclampsia struck 1.6% of women on aspirin and 4.3% on placebo.",
+           q=[Q("1.6%", "percent", 1.6, "%"), Q("4.3%", "percent", 4.3, "%")])],
+        [S("Preterm preeclampsia occurred in 13 participants (1.6%) in the aspirin group and in "
+           "35 (4.3%) in the placebo group (odds ratio, 0.38; 95% CI, 0.20 to 0.74).",
+           [Q("1.6%", "percent", 1.6, "%"), Q("4.3%", "percent", 4.3, "%"),
+            Q("0.38", "number", 0.38, low=0.20, high=0.74)])],
+        rules)
+    assert "relative_without_absolute" not in kinds(findings)
