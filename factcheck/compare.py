@@ -895,9 +895,13 @@ def check_group_swap(ctx: _Ctx, al: Alignment) -> None:
 
 # --- population --------------------------------------------------------------------------------
 
-def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any]) -> set[str]:
+_MALE = re.compile(r"\b(?:men|man|males?|boys?|fathers?)\b", re.I)
+_FEMALE = re.compile(r"\b(?:women|woman|females?|girls?|mothers?|pregnan\w*)\b", re.I)
+
+
+def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any], text: str = "") -> set[str]:
     found = set(tags) & set(verdicts["population"]["restricting_tags"])
-    if {"female", "male"} <= found:
+    if {"female", "male"} <= found or (text and _MALE.search(text) and _FEMALE.search(text)):
         found -= {"female", "male"}  # "men and women": no sex restriction
     return found
 
@@ -915,11 +919,14 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
     nouns = frozenset(_stem(w) for w in verdicts["population"]["participant_nouns"])
     species = set(verdicts["population"]["species_tags"])
     paper_tags: set[str] = set()
+    human_claims = 0
     for c in ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ():
         paper_tags |= set(c.population_tags)
+        if "human" in c.population_tags and not _animal_claim(c, species):
+            human_claims += 1
     story_tags = set(claim.population_tags)
     animal = paper_tags & species
-    if animal and not paper_tags & {"human"} and story_tags & {"human"}:
+    if animal and not human_claims and story_tags & {"human"} and not _animal_claim(claim, species):
         source = evidence or claim
         ctx.add("population-species-v1", claim, sentence_span(claim),
                 sentence_span(evidence) if evidence else None,
@@ -927,18 +934,53 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
                  "article_population": claim.population or "people"}, al.score, al.paper_index)
         del source
         return
-    if evidence is None or al.score < verdicts["align"]["min_score"]:
-        return
     story_pop = _population_words(claim, nouns)
-    paper_pop = _population_words(evidence, nouns)
-    if not story_pop or not paper_pop:
-        return
-    lost = _restricting(evidence.population_tags, verdicts) - story_tags
-    if lost and not _restricting(story_tags, verdicts) - _restricting(evidence.population_tags, verdicts):
+    generic = {_stem(w) for w in verdicts["population"]["generic_nouns"]}
+    if evidence is not None and al.score >= verdicts["align"]["min_score"] and story_pop and \
+            _stem(story_pop.split()[-1]) in generic:
+        paper_pop = _population_words(evidence, nouns)
+        theirs = _restricting(evidence.population_tags, verdicts, evidence.text)
+        lost = theirs - story_tags
+        if paper_pop and lost and not _restricting(story_tags, verdicts, claim.text) - theirs:
+            ctx.add("population-generalised-v1", claim, _population_clause(claim, nouns),
+                    _population_clause(evidence, nouns),
+                    {"abstract_population": f"“{paper_pop}”", "article_population": f"“{story_pop}”"},
+                    al.score, al.paper_index)
+            return
+    # the study's own population, from the sentence that counts its participants
+    studied, source = _study_population(ctx, al.paper_index, nouns)
+    describes = any(_is_participants(q, nouns, claim) for q in claim.quantities) or \
+        claim.section in {"title", "standfirst"}
+    # only sex and species are read reliably enough to judge a whole story by; and once per paper
+    lost = (studied & set(verdicts["population"]["study_level_tags"])) - \
+        _restricting(story_tags, verdicts)
+    said = any(f.kind == "population" and f.paper == ctx.paper_id(al.paper_index)
+               for f in ctx.findings)
+    if source is not None and lost and describes and story_tags & {"human"} and not said and \
+            claim.kind != "background":
         ctx.add("population-generalised-v1", claim, _population_clause(claim, nouns),
-                _population_clause(evidence, nouns),
-                {"abstract_population": f"“{paper_pop}”", "article_population": f"“{story_pop}”"},
+                _population_clause(source, nouns),
+                {"abstract_population": f"“{_population_words(source, nouns) or 'a narrower group'}”",
+                 "article_population": f"“{story_pop or 'people in general'}”"},
                 al.score, al.paper_index)
+
+
+_ANIMAL_WORDS = re.compile(r"\b(?:mice|mouse|murine|rats?|rodents?|animals?|primates?|monkeys?|"
+                           r"zebrafish|in vitro|cell lines?|cultured cells)\b", re.I)
+
+
+def _animal_claim(claim: Claim, species: set[str]) -> bool:
+    return bool(set(claim.population_tags) & species) or bool(_ANIMAL_WORDS.search(claim.text))
+
+
+def _study_population(ctx: _Ctx, index: int, nouns: frozenset[str]) -> tuple[set[str], Claim | None]:
+    """What narrows the people studied (sex, age group, ...), from the claim counting them."""
+    claims = list(ctx.abstract_claims[index]) if ctx.abstract_claims else []
+    ordered = sorted(claims, key=lambda c: (c.section or "").upper() != "METHODS")
+    for c in ordered:
+        if any(_is_participants(q, nouns, c) for q in c.quantities):
+            return _restricting(c.population_tags, ctx.verdicts, c.text), c
+    return set(), None
 
 
 def _population_clause(claim: Claim, nouns: frozenset[str]) -> Span:

@@ -417,3 +417,27 @@ def test_compare_relative_risk_with_absolute_figures_told_elsewhere(rules):
             Q("0.38", "number", 0.38, low=0.20, high=0.74)])],
         rules)
     assert "relative_without_absolute" not in kinds(findings)
+
+
+def test_compare_mouse_study_told_as_people(rules):
+    findings, _ = run(
+        [S("Red wine compound lets people eat fatty food and still live longer", role="title",
+           fields={"kind": "other", "population_tags": ("human",), "population": "people"})],
+        [S("From 1 year of age, male mice were fed a high-calorie diet with resveratrol.",
+           fields={"kind": "method", "population_tags": ("male", "human", "mice")}),
+         S("In middle-aged male mice, resveratrol improved survival.",
+           fields={"population_tags": ("male", "human")})],
+        rules)
+    f = next(f for f in findings if f.kind == "population")
+    assert f.severity == "high" and "mice" in f.message
+
+
+def test_compare_men_and_women_restrict_no_sex(rules):
+    findings, _ = run(
+        [S("Researchers recruited 17,802 people with normal cholesterol.",
+           [Q("17,802 people", "count", 17802, of="people")], fields={"kind": "method"})],
+        [S("We enrolled 17,802 apparently healthy men and women with normal cholesterol.",
+           [Q("17,802 apparently healthy men", "count", 17802, of="men")],
+           fields={"kind": "method", "population_tags": ("male", "human")})],
+        rules)
+    assert "population" not in kinds(findings)
