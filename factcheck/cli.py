@@ -18,6 +18,7 @@ import click
 from . import __version__
 from ._cli_common import _write, common_options
 from .cli_extra import feed, history
+from .cli_serve import serve
 from .errors import EXIT_FINDINGS, FactcheckError, InputError
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def main() -> None:
 
 main.add_command(feed)  # the nightly job and the history live in cli_extra
 main.add_command(history)
+main.add_command(serve)  # the editors' web form
 
 
 @main.command()

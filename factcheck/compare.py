@@ -927,12 +927,10 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
     story_tags = set(claim.population_tags)
     animal = paper_tags & species
     if animal and not human_claims and story_tags & {"human"} and not _animal_claim(claim, species):
-        source = evidence or claim
         ctx.add("population-species-v1", claim, sentence_span(claim),
                 sentence_span(evidence) if evidence else None,
                 {"abstract_population": " and ".join(sorted(animal)),
                  "article_population": claim.population or "people"}, al.score, al.paper_index)
-        del source
         return
     story_pop = _population_words(claim, nouns)
     generic = {_stem(w) for w in verdicts["population"]["generic_nouns"]}
