@@ -481,7 +481,7 @@ _GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "sco
 
 
 _OBJECT = re.compile(
-    r"^(?:\s+(?:the|a|an|their|its|his|her))?"
+    r"^(?:\s+(?:against|from))?(?:\s+(?:the|a|an|their|its|his|her))?"
     r"(?:\s+(?:rates?|risks?|chances?|cases|numbers?|incidence|odds|levels?|likelihood|symptoms"
     r"|occurrence|frequency|severity)\s+of)?"
     r"(?:\s+(?:the|a|an|developing|having|getting|suffering))?"
@@ -711,7 +711,31 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
     if best is None and re.search(r"\b(?:no (?:significant )?difference|did not differ|similar)\b",
                                   text, re.I):
         return "no_change"
+    if best is None:
+        return _ratio_direction(claim.text, at)
     return best[1] if best else None
+
+
+_RATIO_AFTER = re.compile(r"^[^.;]{0,40}?(?<![\d.])(\d+(?:\.\d+)?)\s*[(\[]\s*(?:95%\s*CI,?\s*)?"
+                          r"(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*[)\]]")
+_RATIO_WORDS = re.compile(r"\b(?:hazard|odds|risk|rate)\s+ratios?\b|\b(?:HR|OR|RR|IRR)s?\b")
+
+
+def _ratio_direction(text: str, at: int) -> str | None:
+    """The direction a ratio gives the outcome named at `at` ("CHD, 1.29 (1.02-1.63)")."""
+    if not _RATIO_WORDS.search(text):
+        return None
+    m = _RATIO_AFTER.match(text[at:])
+    if not m:
+        return None
+    value, low, high = (float(g) for g in m.groups())
+    if not low <= value <= high:
+        return None
+    if low > 1:
+        return "increase"
+    if high < 1:
+        return "decrease"
+    return "no_change"
 
 
 def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
@@ -791,7 +815,8 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
             names += ["primary outcome", "primary-outcome", "primary end point",
                       "primary endpoint", "primary composite outcome"]  # results often say only so
         for evidence in sorted(claims, key=lambda c: (c.section or "") != "CONCLUSIONS"):
-            said = next((n for n in names if _mentioned(n, [evidence.text], 1.0, synonyms)), None)
+            words = _abstract_sentences([evidence])  # with abbreviations expanded ("CHD")
+            said = next((n for n in names if _mentioned(n, words, 1.0, synonyms)), None)
             if said is None:
                 continue
             theirs = local_direction(evidence, said, directions, synonyms)
