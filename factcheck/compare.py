@@ -424,11 +424,24 @@ def check_uncertainty(ctx: _Ctx, al: Alignment) -> None:
         return
     if any(q.kind == "ci" or q.low is not None for q in claim.quantities):
         return
-    with_ci = [p for p in evidence.quantities if p.low is not None and p.high is not None
-               and (p.kind in _EFFECT_KINDS or (p.kind == "number" and not p.unit))]
-    matched = [(q, p) for q in claim.quantities for p in with_ci
-               if same_number(q, p, verdicts) or
-               (q.kind == "percent" and p.kind == "ratio" and _is_ratio_change(q, p, verdicts))]
+    def interval_effects(c: Claim) -> list[Quantity]:
+        return [p for p in c.quantities if p.low is not None and p.high is not None
+                and (p.kind in _EFFECT_KINDS or (p.kind == "number" and not p.unit))]
+
+    def matching(c: Claim) -> list[tuple[Quantity, Quantity]]:
+        return [(q, p) for q in claim.quantities if q.kind in _EFFECT_KINDS
+                for p in interval_effects(c) if same_number(q, p, verdicts) or
+                _ratio_like(q, p, verdicts)]
+
+    with_ci = interval_effects(evidence)
+    matched = matching(evidence)
+    if not matched and ctx.abstract_claims:
+        # the effect may be stated in another sentence than the best-aligned one
+        for other in ctx.abstract_claims[al.paper_index]:
+            found = matching(other)
+            if found and (other.section or "").upper() in _RESULT_SECTIONS:
+                evidence, matched, with_ci = other, found, interval_effects(other)
+                break
     if matched:
         crossing = [p for _, p in matched if _crosses_null(p)]
         wide = [p for _, p in matched if p.value and abs((p.high or 0) - (p.low or 0)) >
@@ -452,11 +465,25 @@ def check_uncertainty(ctx: _Ctx, al: Alignment) -> None:
         return
     effect_numbers = [q for q in claim.quantities if q.kind in _EFFECT_KINDS]
     reports_result = claim.significance is not None or claim.direction is not None
-    story_values = {round(q.value, 6) for c in ctx.article_claims for q in c.quantities
-                    if q.value is not None}
-    untold = [p for p in with_ci if p.value is not None and round(p.value, 6) not in story_values]
-    if reports_result and not effect_numbers and untold and len(untold) == len(with_ci) and \
+    told = [q for c in ctx.article_claims for q in c.quantities if q.value is not None]
+    untold = [p for p in with_ci if p.value is not None and not any(
+        same_number(q, p, verdicts) or _ratio_like(q, p, verdicts) for q in told)]
+    asserts_effect = claim.significance == "significant" or \
+        claim.direction in {"increase", "decrease"}
+    if asserts_effect and not claim.hedged and not effect_numbers and with_ci and \
+            all(_crosses_null(p) for p in with_ci) and \
             al.score >= verdicts["align"]["strong_score"]:
+        p = with_ci[0]
+        null = "no effect" if p.kind == "ratio" or (p.value or 0) < 3 else "no change"
+        ctx.add("ci-omitted-crosses-null-v1", claim, sentence_span(claim),
+                clause(evidence, p.span.start, p.span.end),
+                {"article_values": "the effect as established",
+                 "null_note": f"the abstract's interval ({_describe(p)}, {_ci_text(p)}) "
+                              f"includes {null}",
+                 "abstract_cis": _ci_text(p)}, al.score, al.paper_index)
+        return
+    if reports_result and asserts_effect and not effect_numbers and untold and \
+            len(untold) == len(with_ci) and al.score >= verdicts["align"]["strong_score"]:
         p = untold[0]
         ctx.add("effect-size-omitted-v1", claim, sentence_span(claim),
                 clause(evidence, p.span.start, p.span.end),

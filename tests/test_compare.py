@@ -441,3 +441,16 @@ def test_compare_men_and_women_restrict_no_sex(rules):
            fields={"kind": "method", "population_tags": ("male", "human")})],
         rules)
     assert "population" not in kinds(findings)
+
+
+def test_compare_effect_told_as_established_when_its_interval_crosses_no_effect(rules):
+    findings, _ = run(
+        [S("Remdesivir also lowered mortality in the trial.",
+           fields={"direction": "decrease", "outcome": "mortality"})],
+        [S("Mortality by day 29 was lower with remdesivir (hazard ratio for death, 0.73; 95% CI, "
+           "0.52 to 1.03).", [Q("hazard ratio for death, 0.73", "ratio", 0.73, "HR",
+                                low=0.52, high=1.03)],
+           fields={"direction": "decrease", "outcome": "mortality"})],
+        rules)
+    f = next(f for f in findings if f.kind == "omitted_uncertainty")
+    assert f.rule_id == "ci-omitted-crosses-null-v1" and "no effect" in f.message
