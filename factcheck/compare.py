@@ -224,6 +224,12 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         match = _find_match(q, local, verdicts) or _find_match(q, everything, verdicts)
         if match:
             other_claim, p = match
+            if _subgroup_told_as_whole(ctx, claim, q, other_claim, p):
+                ctx.add("subgroup-as-whole-v1", claim, clause(claim, q.span.start, q.span.end),
+                        clause(other_claim, p.span.start, p.span.end),
+                        {"article_value": _describe(q), "abstract_value": _describe(p)},
+                        al.score, al.paper_index)
+                continue
             ctx.support(f"{_describe(q)} matches the abstract's {_describe(p)}.",
                         clause(claim, q.span.start, q.span.end),
                         clause(other_claim, p.span.start, p.span.end), "number-match-v1",
@@ -235,6 +241,25 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         if not strong or evidence is None:
             continue
         _flag_mismatch(ctx, al, q, nouns)
+
+
+def _subgroup_told_as_whole(ctx: _Ctx, claim: Claim, q: Quantity, other: Claim,
+                           p: Quantity) -> bool:
+    """The abstract gives this figure for a subgroup; the story gives it for everyone."""
+    if q.kind not in {"percent", "count", "measure"}:
+        return False
+    markers = [re.compile(m, re.I) for m in ctx.verdicts["subgroup"]["markers"]]
+    theirs = clause(other, p.span.start, p.span.end).text
+    before = other.text[:max(0, p.span.start - other.start)]
+    near = before[-80:] + " " + theirs
+    if not any(m.search(near) for m in markers):
+        return False
+    if re.search(r"\bwho (?:received|were (?:randomly )?assigned|were given|took|were treated|got)\b",
+                 near, re.I):
+        return False  # "patients who received remdesivir": a trial arm, not a subgroup
+    story_markers = [re.compile(m, re.I) for m in ctx.verdicts["subgroup"]["story_markers"]]
+    mine = clause(claim, q.span.start, q.span.end).text
+    return not any(m.search(mine) for m in markers + story_markers)
 
 
 def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],

@@ -454,3 +454,26 @@ def test_compare_effect_told_as_established_when_its_interval_crosses_no_effect(
         rules)
     f = next(f for f in findings if f.kind == "omitted_uncertainty")
     assert f.rule_id == "ci-omitted-crosses-null-v1" and "no effect" in f.message
+
+
+def test_compare_subgroup_figure_told_as_the_whole_result(rules):
+    findings, _ = run(
+        [S("After 12 months, 86 per cent of the people on the programme were in remission.",
+           [Q("86 per cent", "percent", 86, "%")], fields={"outcome": "remission"})],
+        [S("Remission was achieved in 68 (46%) participants in the intervention group, rising to "
+           "31 (86%) of 36 participants who lost 15 kg or more.",
+           [Q("46%", "percent", 46, "%"), Q("86%", "percent", 86, "%")],
+           fields={"outcome": "remission"})],
+        rules)
+    f = next(f for f in findings if f.rule_id == "subgroup-as-whole-v1")
+    assert f.kind == "other" and "86%" in f.abstract_span.text
+
+
+def test_compare_trial_arm_is_not_a_subgroup(rules):
+    findings, _ = run(
+        [S("Serious adverse events were reported in 24.6% of patients given the drug.",
+           [Q("24.6%", "percent", 24.6, "%")])],
+        [S("Serious adverse events occurred in 131 of 532 patients who received the drug (24.6%).",
+           [Q("24.6%", "percent", 24.6, "%")])],
+        rules)
+    assert not [f for f in findings if f.rule_id == "subgroup-as-whole-v1"]
