@@ -151,6 +151,11 @@ def same_number(story: Quantity, paper: Quantity, verdicts: Mapping[str, Any]) -
         return False
     if _rounds_to(story, paper.value):
         return True
+    bound = verdicts["numbers"]["bound_slack"]
+    if story.qualifier in (">", ">="):  # "more than 2,000" is true of 2,262, not of 25,871 ... or 200
+        return story.value <= paper.value <= story.value * bound
+    if story.qualifier in ("<", "<="):
+        return story.value / bound <= paper.value <= story.value
     tolerance = verdicts["numbers"]["relative_tolerance"]
     if story.qualifier:
         tolerance = verdicts["numbers"]["approximate_tolerance"]
@@ -230,6 +235,17 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
                         {"article_value": _describe(q), "abstract_value": _describe(p)},
                         al.score, al.paper_index)
                 continue
+            if _is_participants(q, nouns, claim) and _role(claim, q) == "enrolled" and \
+                    _role(other_claim, p) == "screened":
+                enrolled = _enrolment_counts(ctx, al.paper_index, nouns)
+                if enrolled:
+                    other, r = enrolled[0]
+                    ctx.add("sample-size-v1", claim, clause(claim, q.span.start, q.span.end),
+                            clause(other, r.span.start, r.span.end),
+                            {"article_value": f"{_describe(q)} taking part",
+                             "abstract_value": f"{_describe(r)} (the {_describe(p)} were only "
+                                               f"screened)"}, al.score, al.paper_index)
+                    continue
             ctx.support(f"{_describe(q)} matches the abstract's {_describe(p)}.",
                         clause(claim, q.span.start, q.span.end),
                         clause(other_claim, p.span.start, p.span.end), "number-match-v1",
@@ -238,9 +254,67 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         if q.kind == "duration":
             _flag_duration(ctx, al, q)
             continue
+        if _is_participants(q, nouns, claim) and _role(claim, q) == "enrolled":
+            _flag_sample_size(ctx, al, q, nouns)
+            continue
         if not strong or evidence is None:
             continue
         _flag_mismatch(ctx, al, q, nouns)
+
+
+_ENROLLED = re.compile(r"\b(?:enrol+ed|enrol+ing|recruited|recruiting|randomi[sz]ed|randomly assigned|"
+                       r"randomly allocated|took part|taking part|involv\w*|included|followed|"
+                       r"trial of|study of|participants)\b", re.I)
+_SCREENED = re.compile(r"\b(?:screened|assessed for eligibility|invited|approached|eligible)\b",
+                       re.I)
+
+
+def _role(claim: Claim, q: Quantity) -> str | None:
+    """What a head count counts: "screened" people, or those "enrolled" in the study."""
+    near = clause(claim, q.span.start, q.span.end).text
+    if _SCREENED.search(near):
+        return "screened"
+    if _ENROLLED.search(near):
+        return "enrolled"
+    return None
+
+
+_ENROLMENT_NUMBER = re.compile(r"\b(?:randomly assigned|randomi[sz]ed|enrol+ed|recruited|included)\s+"
+                               r"(?:a total of\s+)?(\d[\d,]*)\b", re.I)
+
+
+def _enrolment_counts(ctx: _Ctx, index: int, nouns: frozenset[str]) -> list[tuple[Claim, Quantity]]:
+    """The abstract's counts of people enrolled or randomised, methods first."""
+    claims = list(ctx.abstract_claims[index]) if ctx.abstract_claims else []
+    ordered = sorted(claims, key=lambda c: (c.section or "").upper() not in {"METHODS", "RESULTS"})
+    minimum = ctx.verdicts["population"]["min_sample"]
+    found = [(c, p) for c in ordered for p in c.quantities
+             if _is_participants(p, nouns, c) and _role(c, p) == "enrolled" and
+             (p.value or 0) >= minimum]
+    if found:
+        return found
+    for c in ordered:  # "we screened 2654 individuals and randomly assigned 1260 to ..."
+        for m in _ENROLMENT_NUMBER.finditer(c.text):
+            value = float(m.group(1).replace(",", ""))
+            if value >= minimum:
+                span = Span(c.start + m.start(1), c.start + m.end(1), m.group(1))
+                found.append((c, Quantity(value=value, unit=None, kind="count", span=span,
+                                          of="participants")))
+    return found
+
+
+def _flag_sample_size(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
+    """A story's head count of the study that the abstract does not give: compare with its own."""
+    if (q.value or 0) < ctx.verdicts["population"]["min_sample"]:
+        return
+    counts = _enrolment_counts(ctx, al.paper_index, nouns)
+    if not counts:
+        return
+    other, p = max(counts, key=lambda cp: cp[1].value or 0)  # the whole study, not one arm
+    ctx.add("sample-size-v1", al.article, clause(al.article, q.span.start, q.span.end),
+            clause(other, p.span.start, p.span.end),
+            {"article_value": _describe(q), "abstract_value": _describe(p)},
+            al.score, al.paper_index, once=False)
 
 
 def _subgroup_told_as_whole(ctx: _Ctx, claim: Claim, q: Quantity, other: Claim,

@@ -477,3 +477,28 @@ def test_compare_trial_arm_is_not_a_subgroup(rules):
            [Q("24.6%", "percent", 24.6, "%")])],
         rules)
     assert not [f for f in findings if f.rule_id == "subgroup-as-whole-v1"]
+
+
+@pytest.mark.parametrize("told,flagged", [("more than 2,000", False), ("more than 25,000", True)])
+def test_compare_more_than_n_is_a_bound(rules, told, flagged):
+    value = float(told.split()[-1].replace(",", ""))
+    findings, _ = run(
+        [S(f"The trial enrolled {told} older adults.",
+           [Q(f"{told} older adults", "count", value, of="adults", qualifier=">")],
+           fields={"kind": "method"})],
+        [S("We enrolled 2262 older adults in the trial.",
+           [Q("2262 older adults", "count", 2262, of="adults")], fields={"kind": "method"})],
+        rules)
+    assert ("sample_size" in kinds(findings)) is flagged
+
+
+def test_compare_screened_told_as_randomised(rules):
+    findings, _ = run(
+        [S("Investigators randomly assigned 2,654 adults to the programme.",
+           [Q("2,654 adults", "count", 2654, of="adults")], fields={"kind": "method"})],
+        [S("We screened 2654 individuals and randomly assigned 1260 to the intervention or "
+           "control group.", [Q("2654 individuals", "count", 2654, of="individuals")],
+           fields={"kind": "result"})],
+        rules)
+    f = next(f for f in findings if f.kind == "sample_size")
+    assert "1260" in f.abstract_span.text
