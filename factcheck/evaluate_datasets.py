@@ -480,23 +480,46 @@ def eval_evidence_inference(datasets_dir: Path, analyzer: Any, split: str = "tes
 
 # -- scientific exaggeration (Wright & Augenstein 2021, T1) -----------------------------------------------
 
-def _first_sentence_strength(claims: Sequence[Claim]) -> str:
-    """The first sentence's strength: the main finding comes first."""
-    if not claims:
-        return "no_relationship"
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+def _first_sentence(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims of the first sentence: clauses the claims stage cut from it, not the next sentence.
+
+    A claim that follows one ending in sentence-final punctuation starts a new sentence; one that
+    follows an unfinished clause ("... rose by 5%, whereas ...") belongs to the same sentence.
+    """
     first: list[Claim] = []
     for c in claims:
-        if first and c.start > first[-1].end + 2 and not c.text[:1].islower():
+        if first and (_SENTENCE_END.search(first[-1].text.rstrip()) or c.start > first[-1].end + 2):
             break
         first.append(c)
-    return sentence_strength(first)
+    return first
 
 
-_AGGREGATE: dict[str, Callable[[Sequence[Claim]], str]] = {
-    "all": sentence_strength,
-    "first": _first_sentence_strength,
-    "strongest": lambda cs: max((c.causal_strength for c in cs if c.causal_strength),
-                                key=STRENGTH_CODE.__getitem__, default="no_relationship"),
+def t1_strength(claims: Sequence[Claim], pick: Callable[[Sequence[Claim]], str] = sentence_strength) -> int:
+    """Claim strength 0–3 of a conclusion in the InSciOut coding used by the T1 formulation.
+
+    InSciOut's 0 is an explicit "no relationship" (or a finding that states none), and a main-finding
+    sentence with no association, hedge or negation language reads as a plain statement of cause
+    ("is saving lives", "activates the cells"): 3. The same sentence with a hedge ("the potential
+    of X in preventing Y", "suggests") is a conditional statement: 2. Chosen on the 100 training
+    pairs by strength accuracy: of the 76 sides with no cue there, 14 are coded 0 and 35 fit 3/2.
+    """
+    if not any(c.causal_strength for c in claims):
+        return 2 if any(c.hedged for c in claims) else 3
+    return STRENGTH_CODE[pick(claims)]
+
+
+def _strongest(claims: Sequence[Claim]) -> str:
+    return max((c.causal_strength for c in claims if c.causal_strength),
+               key=STRENGTH_CODE.__getitem__, default="no_relationship")
+
+
+_AGGREGATE: dict[str, Callable[[Sequence[Claim]], int]] = {
+    "all": t1_strength,
+    "first": lambda cs: t1_strength(_first_sentence(cs)),
+    "strongest": lambda cs: t1_strength(cs, _strongest),
 }
 
 
@@ -514,7 +537,8 @@ def eval_sci_exaggeration(datasets_dir: Path, analyzer: Any, split: str = "test"
         analyzer: a loaded Analyzer.
         split: "test" (the 563 pairs every published result uses) or "train" (the 100 tuning pairs).
         aggregate: how a multi-sentence conclusion gets one strength: "first" sentence (chosen on
-            the 100 training pairs), "all" sentences, or the "strongest" claim.
+            the 100 training pairs), "all" sentences, or the "strongest" claim; `t1_strength`
+            then maps it to 0–3 (a conclusion with no causal cue is 3, or 2 when hedged).
         limit: score `limit` evenly spaced pairs.
 
     Returns:
@@ -527,8 +551,8 @@ def eval_sci_exaggeration(datasets_dir: Path, analyzer: Any, split: str = "test"
     gold, pred = [], []
     pr_gold, pr_pred, ab_gold, ab_pred = [], [], [], []
     for r in rows:
-        pr = STRENGTH_CODE[agg(analyzer.claims(r["press_release_conclusion"], "article"))]
-        ab = STRENGTH_CODE[agg(analyzer.claims(r["abstract_conclusion"], "abstract"))]
+        pr = agg(analyzer.claims(r["press_release_conclusion"], "article"))
+        ab = agg(analyzer.claims(r["abstract_conclusion"], "abstract"))
         gold.append(r["exaggeration_label"])
         pred.append(exaggeration(pr, ab))
         pr_gold.append(STRENGTHS[r["press_release_strength"]])

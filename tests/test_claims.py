@@ -292,3 +292,20 @@ def test_claims_seed_abstract(seed, analyzer) -> None:
 ])
 def test_claims_causal_strength_cues(text, strength, analyzer) -> None:
     assert _claim(analyzer, text).causal_strength == strength
+
+
+@pytest.mark.parametrize("text,strength", [
+    # a hedge that ends inside the cue ("could be" + "be efficacious") still makes it conditional
+    ("Use of the urgent referral pathway could be efficacious.", "conditional_causal"),
+    # half of a compound adjective is not an association: 'violence-related injuries'
+    ("Higher alcohol prices would substantially reduce violence-related injuries.", "direct_causal"),
+    # an open question's scope ends at its phrase; the finding after it is asserted
+    ("In the first study to investigate the impact of abuse on children, scientists found that "
+     "exposure was associated with brain activity.", "correlational"),
+    ("Emergency department target may not have improved patient care.", "no_relationship"),
+    ("Pay for performance targets are failing to improve the health of patients.", "no_relationship"),
+    ("Most off-label antidepressant prescriptions lack strong scientific evidence.", "no_relationship"),
+    ("Use of the urgent referral pathway is saving lives.", "direct_causal"),
+])
+def test_claims_causal_strength_press_phrasing(text, strength, analyzer) -> None:
+    assert _claim(analyzer, text).causal_strength == strength

@@ -76,3 +76,25 @@ def test_evaluate_datasets_metrics() -> None:
 def test_evaluate_datasets_skips_absent_folders(tmp_path, analyzer) -> None:
     out = ed.run_dataset_evals(tmp_path, analyzer)
     assert out.count("skipped") == 5
+
+
+def test_evaluate_datasets_t1_strength(analyzer) -> None:
+    def t1(text: str, origin: str = "article") -> int:
+        return ed._AGGREGATE["first"](analyzer.claims(text, origin))
+
+    assert t1("Coffee is linked to a lower risk of death.") == 1
+    assert t1("Exercise may reduce pain.") == 2
+    assert t1("Crossing your arms relieves pain.") == 3
+    assert t1("Oral contraceptives are not associated with birth defects.") == 0
+    # no causal cue: a plain statement of a finding reads as causal, a hedged one as conditional
+    assert t1("Protein activates the cells that keep us awake.") == 3
+    assert t1("The study suggests a potential new treatment for arthritis.") == 2
+    # only the first sentence counts; the next one is not a clause of it
+    assert t1("Coffee is linked to a lower risk of death. The finding could lead to new advice.") == 1
+
+
+def test_evaluate_datasets_first_sentence(analyzer) -> None:
+    claims = analyzer.claims("Pain fell by 20% in the drug group, whereas it rose by 5% with placebo. "
+                             "Coffee is linked to a lower risk of death.", "abstract")
+    first = ed._first_sentence(claims)
+    assert len(claims) == 3 and len(first) == 2

@@ -339,12 +339,22 @@ class _Context:
         strengths = set()
         # "further studies are needed to determine whether X reduces Y" asks; it does not claim
         open_from = min((m.start for m in found if m.label == "UNASSERTED"), default=None)
+        # ... up to the end of its comma-delimited phrase: "In the first study to investigate the
+        # impact of abuse, scientists found that exposure was associated with ..." asserts again
+        open_to = None
+        if open_from is not None:
+            comma = self.text.find(", ", open_from)
+            open_to = comma if comma >= 0 else None
         for m in found:
-            if m.label != "CAUSAL" or (open_from is not None and m.start >= open_from):
+            if m.label != "CAUSAL" or (open_from is not None and m.start >= open_from
+                                       and (open_to is None or m.start < open_to)):
                 continue
+            if m.start > 0 and self.text[m.start - 1] == "-":
+                continue  # half of a compound adjective: 'violence-related injuries', 'drug-induced'
             strength = m.attr
+            # a hedge just before the cue, or one that ends inside it ("could be | be efficacious")
             if strength == "direct_causal" and any(
-                    0 <= m.tok_start - h.tok_end < self.hedge_window for h in hedges):
+                    h.tok_start < m.tok_start and m.tok_start - h.tok_end < self.hedge_window for h in hedges):
                 strength = "conditional_causal"
             strengths.add(strength)
         return next((s for s in _CAUSAL_ORDER if s in strengths), None)
