@@ -724,9 +724,14 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
         return True
     sentences = [s for claims in ctx.abstract_claims for s in _abstract_sentences(claims)]
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    missing = [p for p in _outcome_phrases(claim, _directions(ctx))
+    acted_on = _result_outcomes(claim, _directions(ctx))
+    # without a direction verb to say what changed, the lexicon's outcome is only a guess: judge
+    # it alone when the claim says outright that a result was (not) significant, or in a headline
+    guess = [] if acted_on or not (claim.significance or claim.section in {"title", "standfirst"}) \
+        else _outcome_phrases(claim)
+    missing = [p for p in acted_on or guess
                if not _mentioned(p, sentences, settings["outcome_coverage"], synonyms)]
-    if missing and _numbers_supported(ctx, claim, paper_index):
+    if missing and _numbers_supported(ctx, claim, paper_index, missing):
         missing = []  # its effect sizes are the abstract's own: the outcome is only worded differently
     if missing and (claim.direction or claim.significance or claim.quantities):
         what = " or ".join(f"“{m}”" for m in missing)
@@ -736,11 +741,16 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
     return False
 
 
-def _numbers_supported(ctx: _Ctx, claim: Claim, paper_index: int) -> bool:
+def _numbers_supported(ctx: _Ctx, claim: Claim, paper_index: int,
+                       outcomes: Sequence[str] = ()) -> bool:
+    """Every effect size of the claim is stated in the abstract, in a sentence on its outcome."""
     effects = [q for q in claim.quantities if q.kind in _EFFECT_KINDS and q.value is not None]
     if not effects or not ctx.abstract_claims:
         return False
-    pool = list(_numbers_of(ctx.abstract_claims[paper_index]))
+    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    pool = [(c, p) for c, p in _numbers_of(ctx.abstract_claims[paper_index])
+            if not outcomes or any(_mentioned(o, _abstract_sentences([c]), 0.5, synonyms)
+                                   for o in outcomes)]
     return all(_find_match(q, pool, ctx.verdicts) for q in effects)
 
 

@@ -502,3 +502,14 @@ def test_compare_screened_told_as_randomised(rules):
         rules)
     f = next(f for f in findings if f.kind == "sample_size")
     assert "1260" in f.abstract_span.text
+
+
+def test_compare_coincident_number_does_not_support_another_outcome(rules):
+    findings, _ = run(
+        [S("The vaccine also halved rates of genital warts, the researchers found.",
+           [Q("halved", "ratio", 0.5, "x", relative=True)], fields={"direction": "decrease"})],
+        [S("The incidence rate ratio for cervical cancer was 0.51 (95% CI, 0.32 to 0.82).",
+           [Q("0.51", "number", 0.51, low=0.32, high=0.82)], fields={"outcome": "cervical cancer"})],
+        rules)
+    f = next(f for f in findings if f.kind == "not_in_abstract")
+    assert "genital warts" in f.message
