@@ -1265,9 +1265,9 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     if claim.causal_strength == "direct_causal" and not claim.hedged and observational:
         cues = verdicts["causal"]
         support = _correlational_evidence(ctx, al)
-        if support is not None or al.score >= verdicts["align"]["min_score"]:
+        found = _causal_verb(claim.text, tuple(cues["causal_cues"]))
+        if found and (support is not None or al.score >= verdicts["align"]["min_score"]):
             evidence = support or evidence
-            found = _first_word(claim.text, tuple(cues["causal_cues"]))
             theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
             ctx.add("causal-from-correlational-v1", claim, sentence_span(claim),
                     sentence_span(evidence),
@@ -1310,6 +1310,20 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
                     {"abstract_words": f"“{found_weak[0]}”", "article_words": f"“{found_boost[0]}”"},
                     score, al.paper_index)
             return
+
+
+_COMPARED_NOUN = re.compile(r"^\s+(?:all-cause\s+|overall\s+|death\s+|cancer\s+)?(?:risks?|rates?|odds|"
+                            r"likelihood|levels?|incidence|chances?|mortality|hazard|numbers?)\b",
+                            re.I)
+
+
+def _causal_verb(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
+    """The first causal cue used as a verb: "cuts the risk", not "a lower risk" (a comparison)."""
+    for m in re.finditer(r"[A-Za-z]+", text):
+        word = m.group(0).lower()
+        if any(word.startswith(s) for s in stems) and not _COMPARED_NOUN.match(text[m.end():]):
+            return m.group(0), (m.start(), m.end())
+    return None
 
 
 def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:

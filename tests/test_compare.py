@@ -513,3 +513,16 @@ def test_compare_coincident_number_does_not_support_another_outcome(rules):
         rules)
     f = next(f for f in findings if f.kind == "not_in_abstract")
     assert "genital warts" in f.message
+
+
+@pytest.mark.parametrize("story,flagged", [
+    ("Drinking coffee cuts your risk of early death, a large study shows.", True),
+    ("Coffee drinkers had a 10 per cent lower risk of death, a large study shows.", False)])
+def test_compare_causal_verb_vs_comparison(rules, story, flagged):
+    findings, _ = run(
+        [S(story, fields={"causal_strength": "direct_causal", "outcome": "death"})],
+        [S("Coffee drinking was associated with a lower risk of death in this cohort.",
+           role="RESULTS", fields={"causal_strength": "correlational", "outcome": "death",
+                                   "design": ("cohort",)})],
+        rules)
+    assert ("causal_language" in kinds(findings)) is flagged
