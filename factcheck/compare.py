@@ -627,9 +627,25 @@ _NOT_NOUN = re.compile(r"^(?:than|to|by|on|in|into|likely|more|less|much|common|
                        r"of|among|after|without)$|ly$")
 
 
+_IDIOMS = ((re.compile(r"\b(?:live|lives|lived|living)\s+longer\b", re.I), "survival", "increase"),
+           (re.compile(r"\b(?:die|dies|died|dying)\s+(?:sooner|earlier|younger)\b", re.I),
+            "survival", "decrease"))
+
+
+def idiom_direction(text: str) -> tuple[str, str] | None:
+    """(outcome, direction) of a stock phrase such as "live longer"; None when there is none."""
+    for pattern, outcome, direction in _IDIOMS:
+        if pattern.search(text):
+            return outcome, direction
+    return None
+
+
 def _result_outcomes(claim: Claim, directions: Mapping[str, str]) -> list[str]:
     """Noun phrases right after a direction verb: what the claim says went up or down."""
     out = []
+    idiom = idiom_direction(claim.text)
+    if idiom:
+        out.append(idiom[0])
     for m in re.finditer(r"[A-Za-z]+", claim.text):
         word = m.group(0).lower()
         if directions.get(word) not in {"increase", "decrease", "no_change"} or \
@@ -930,9 +946,11 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
     direction on the same outcome gets a direction finding. True when a finding was raised.
     """
     claim = al.article
-    if claim.kind not in {"result", "conclusion"} and claim.section not in {"title", "standfirst"}:
+    idiom = idiom_direction(claim.text)
+    if claim.kind not in {"result", "conclusion"} and claim.section not in {"title", "standfirst"} \
+            and not idiom:
         return False
-    if claim.hedged or not (claim.significance or claim.direction):
+    if claim.hedged or not (claim.significance or claim.direction or idiom):
         return False
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
     directions = _directions(ctx)
@@ -945,7 +963,8 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
     for outcome in outcomes:
         if not [w for w in content_words(outcome) if w not in _GENERIC_OUTCOME_WORDS]:
             continue  # "risk" alone names no outcome
-        mine = local_direction(claim, outcome, directions, synonyms)
+        mine = idiom[1] if idiom and idiom[0] == outcome else \
+            local_direction(claim, outcome, directions, synonyms)
         names = [outcome]
         if primary and _mentioned(outcome, [primary], 1.0, synonyms):
             names += ["primary outcome", "primary-outcome", "primary end point",
@@ -956,6 +975,8 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
             if said is None:
                 continue
             theirs = local_direction(evidence, said, directions, synonyms)
+            if theirs in _OPPOSITE and _inverse_outcome(outcome, evidence.text, ctx, claim.text):
+                theirs = _OPPOSITE[theirs]  # "live longer" against "increased mortality"
             null = theirs == "no_change" or (evidence.significance == "not_significant" and
                                              theirs is None)
             told_as_number = any(q.kind in _EFFECT_KINDS for q in claim.quantities)
@@ -971,8 +992,7 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
                         al.score, al.paper_index)
                 return True
             if mine in {"increase", "decrease"} and theirs in {"increase", "decrease"} and \
-                    mine != theirs and (evidence.section or "").upper() == "CONCLUSIONS" and \
-                    not _inverse_outcome(outcome, evidence.text, ctx, claim.text):
+                    mine != theirs and (evidence.section or "").upper() == "CONCLUSIONS":
                 ctx.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
                         {"article_direction": _said(mine), "abstract_direction": _said(theirs),
                          "outcome": outcome}, al.score, al.paper_index)
@@ -996,6 +1016,9 @@ def _primary_outcome(claims: Sequence[Claim]) -> str | None:
     return None
 
 
+_OPPOSITE = {"increase": "decrease", "decrease": "increase"}
+
+
 def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx, said: str = "") -> bool:
     """True when the story's outcome is the abstract's turned round ("survival" vs "mortality").
 
@@ -1005,7 +1028,15 @@ def _inverse_outcome(outcome: str, evidence: str, ctx: _Ctx, said: str = "") -> 
         return False
     pairs = ctx.verdicts.get("inverse_outcomes", {}).get("pairs", ())
     lower_o, lower_e = outcome.lower(), evidence.lower()
-    return any(a in lower_o and b in lower_e or b in lower_o and a in lower_e for a, b in pairs)
+    def has(stem: str, text: str) -> bool:
+        return re.search(rf"\b{re.escape(stem)}", text) is not None  # "live", not "olive"
+
+    for a, b in pairs:
+        for mine, theirs in ((a, b), (b, a)):
+            # turned round only when the abstract words it the other way and not this way
+            if has(mine, lower_o) and has(theirs, lower_e) and not has(mine, lower_e):
+                return True
+    return False
 
 
 def _said(direction: str) -> str:

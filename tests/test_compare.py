@@ -526,3 +526,23 @@ def test_compare_causal_verb_vs_comparison(rules, story, flagged):
                                    "design": ("cohort",)})],
         rules)
     assert ("causal_language" in kinds(findings)) is flagged
+
+
+def test_compare_live_longer_against_increased_mortality(rules):
+    findings, _ = run(
+        [S("Tight control helped people with diabetes live longer, the researchers reported.",
+           fields={"kind": "other"})],
+        [S("Intensive therapy increased mortality in high-risk patients with type 2 diabetes.",
+           role="CONCLUSIONS", fields={"kind": "conclusion", "direction": "increase"})],
+        rules)
+    assert "direction" in kinds(findings)
+
+
+def test_compare_olive_oil_is_not_an_outcome_word(rules):
+    findings, _ = run(
+        [S("People who ate more olive oil had a lower risk of death.",
+           fields={"direction": "decrease", "outcome": "death"})],
+        [S("Higher olive oil intake was associated with a lower risk of total mortality.",
+           role="CONCLUSIONS", fields={"kind": "conclusion", "direction": "decrease"})],
+        rules)
+    assert "direction" not in kinds(findings)
