@@ -1287,7 +1287,9 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     verdicts = ctx.verdicts
     if {(claim.start, "direction"), (claim.start, "significance")} & ctx.flagged:
         return  # the result itself is wrong; how firmly it is worded is beside the point
-    about_study = claim.kind in {"result", "conclusion"} or claim.section in {"title", "standfirst"}
+    about_study = claim.kind in {"result", "conclusion"} or \
+        claim.section in {"title", "standfirst"} or \
+        (claim.kind == "other" and _asserts(claim, verdicts))  # "X is as effective as Y"
     if not about_study or evidence is None:
         return
     paper_design = _paper_design(ctx, al.paper_index)

@@ -546,3 +546,14 @@ def test_compare_olive_oil_is_not_an_outcome_word(rules):
            role="CONCLUSIONS", fields={"kind": "conclusion", "direction": "decrease"})],
         rules)
     assert "direction" not in kinds(findings)
+
+
+def test_compare_efficacy_claim_against_a_hedged_conclusion(rules):
+    findings, _ = run(
+        [S("For people with depression, an exercise class is just as effective as pills.",
+           fields={"kind": "other"})],
+        [S("These findings suggest that exercise may be considered an alternative to "
+           "antidepressants for treating depression.", role="CONCLUSIONS", hedges=["may"],
+           fields={"kind": "conclusion"})],
+        rules)
+    assert "hedge_dropped" in kinds(findings)
