@@ -151,6 +151,8 @@ def same_number(story: Quantity, paper: Quantity, verdicts: Mapping[str, Any]) -
         return False
     if _rounds_to(story, paper.value):
         return True
+    if story.value > 0 > paper.value and _rounds_to(story, -paper.value):
+        return True  # "a difference of 5.81 points" for -5.81: the sign is carried by the words
     bound = verdicts["numbers"]["bound_slack"]
     if story.qualifier in (">", ">="):  # "more than 2,000" is true of 2,262, not of 25,871 ... or 200
         return story.value <= paper.value <= story.value * bound
@@ -184,7 +186,7 @@ def _convertible(story: Quantity, paper: Quantity) -> float | None:
 
 def _describe(q: Quantity) -> str:
     text = q.span.text.strip()
-    if q.of and q.of.lower() not in text.lower():
+    if q.of and q.of.lower() not in text.lower() and q.of != q.unit:
         text = f"{text} {q.of}"
     return f"“{text}”"
 
@@ -216,17 +218,39 @@ def _numbers_of(claims: Iterable[Claim]) -> Iterable[tuple[Claim, Quantity]]:
                 yield claim, q
 
 
+def _primary_results(ctx: _Ctx, al: Alignment) -> Alignment:
+    """When the story matches the abstract's definition of its primary outcome, its evidence is the
+    result sentence that reports that outcome ("Rates of the primary end point were ...")."""
+    evidence = al.abstract
+    if evidence is None or not _PRIMARY_DEFINED.search(evidence.text) or \
+            any(q.kind in _NUMERIC_KINDS for q in evidence.quantities if q.kind != "duration"):
+        return al
+    for c in ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ():
+        if (c.section or "").upper() == "RESULTS" and \
+                re.search(r"\bprimary[- ](?:composite\s+)?(?:end\s*-?point|outcome)", c.text, re.I):
+            return Alignment(al.article, c, al.score, al.paper_index)
+    return al
+
+
 def check_numbers(ctx: _Ctx, al: Alignment) -> None:
+    primary = _primary_results(ctx, al)
+    swapped = primary is not al
+    al = primary
     claim, evidence = al.article, al.abstract
     verdicts = ctx.verdicts
     nouns = frozenset(_stem(w) for w in verdicts["population"]["participant_nouns"])
     everything = list(_numbers_of(ctx.abstract_claims[al.paper_index])) if ctx.abstract_claims else []
-    strong = al.score >= verdicts["align"]["min_score"] and evidence is not None
+    strong = (al.score >= verdicts["align"]["min_score"] or swapped) and evidence is not None
     for q in claim.quantities:
         if q.kind not in _NUMERIC_KINDS or q.value is None:
             continue
         local = [(evidence, p) for p in evidence.quantities] if strong and evidence else []
-        match = _find_match(q, local, verdicts) or _find_match(q, everything, verdicts)
+        # a relative change told against the primary result's ratio is judged on that ratio
+        # alone: another outcome's ratio elsewhere in the abstract does not make it right
+        own_ratio = swapped and q.kind == "percent" and _is_relative(claim, q) and \
+            any(_is_ratio(p) for _, p in local)
+        match = _find_match(q, local, verdicts) or \
+            (None if own_ratio else _find_match(q, everything, verdicts))
         if match:
             other_claim, p = match
             if _subgroup_told_as_whole(ctx, claim, q, other_claim, p):
@@ -341,7 +365,7 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
     for other_claim, p in pool:
         if p.kind == "ci" or p.value is None:
             continue
-        if q.kind == "percent" and p.kind == "ratio" and _is_ratio_change(q, p, verdicts):
+        if q.kind == "percent" and _ratio_like(q, p, verdicts):
             return other_claim, p
         if q.kind == "duration" or p.kind == "duration":
             if q.kind == p.kind == "duration" and _same_duration(q, p, verdicts):
@@ -441,7 +465,8 @@ def _flag_duration(ctx: _Ctx, al: Alignment, q: Quantity) -> None:
 def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
     claim, evidence = al.article, al.abstract
     assert evidence is not None
-    candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
+    candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None
+                  and not _ci_level(evidence, p)]
     if q.kind == "count":
         if not _is_participants(q, nouns, claim) or \
                 (q.value or 0) < ctx.verdicts["population"]["min_sample"]:
@@ -450,8 +475,8 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
         rule = "sample-size-v1"
     elif q.kind == "percent" and claim.direction in {"decrease", "increase"} and \
             not [p for p in candidates if _unit(p) == _unit(q)] and \
-            [p for p in evidence.quantities if p.kind == "ratio" and p.value]:
-        ratios = [p for p in evidence.quantities if p.kind == "ratio" and p.value]
+            [p for p in evidence.quantities if _is_ratio(p) and p.value]:
+        ratios = [p for p in evidence.quantities if _is_ratio(p) and p.value]
         p = min(ratios, key=lambda r: abs((_ratio_as_percent(r) or 0) - (q.value or 0)))
         ctx.add("number-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
                 _cover(evidence, p.span.start, p.span.end),
@@ -1410,6 +1435,19 @@ def _is_share_of_count(claim: Claim, p: Quantity) -> bool:
     """A percentage given as the share of a count: "35 (4.3%)", "13 participants (1.6%)"."""
     before = claim.text[:max(0, p.span.start - claim.start)]
     return bool(re.search(r"\d[\d,]*(?:\s+[a-z]+){0,2}\s*[(\[]\s*$", before))
+
+
+def _ci_level(claim: Claim, p: Quantity) -> bool:
+    """The "95%" of "95% confidence interval": a level, not a result."""
+    after = claim.text[p.span.end - claim.start:p.span.end - claim.start + 30]
+    return p.kind == "percent" and bool(re.match(r"\s*(?:confidence|CI\b|CrI\b|credible|Bayesian|"
+                                                 r"uncertainty interval)", after, re.I))
+
+
+def _is_ratio(p: Quantity) -> bool:
+    """A hazard, odds or risk ratio: so tagged, or a bare number near 1 given with an interval."""
+    return p.kind == "ratio" or (p.kind == "number" and p.value is not None and 0 < p.value < 3
+                                 and p.low is not None and p.high is not None)
 
 
 def _ratio_like(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> bool:

@@ -557,3 +557,31 @@ def test_compare_efficacy_claim_against_a_hedged_conclusion(rules):
            fields={"kind": "conclusion"})],
         rules)
     assert "hedge_dropped" in kinds(findings)
+
+
+def test_compare_relative_change_judged_on_the_primary_result(rules):
+    findings, _ = run(
+        [S("The statin cut the combined rate of heart attacks, strokes and deaths by 54 per cent "
+           "compared with placebo.", [Q("54 per cent", "percent", 54, "%")],
+           fields={"direction": "decrease"})],
+        [S("The primary end point was the first heart attack, stroke or death from "
+           "cardiovascular causes.", fields={"kind": "method"}),
+         S("Rates of the primary end point were 0.77 and 1.36 per 100 person-years (hazard ratio, "
+           "0.56; 95% confidence interval, 0.46 to 0.69), and 0.46 for heart attack alone.",
+           [Q("hazard ratio, 0.56", "ratio", 0.56, "HR"), Q("95%", "percent", 95, "%"),
+            Q("0.46", "number", 0.46, low=0.30, high=0.70)]),
+         ], rules)
+    f = next(f for f in findings if f.kind == "number_mismatch")
+    assert "44%" in f.message
+
+
+def test_compare_unsigned_difference_matches_a_negative_one(rules):
+    findings, supported = run(
+        [S("Hospitalisation fell, with a difference of 5.81 percentage points.",
+           [Q("5.81 percentage points", "percent", 5.81, "percentage points")],
+           fields={"direction": "decrease"})],
+        [S("Hospitalisation fell with a difference of -5.81 percentage points (95% CI, -7.78 to "
+           "-3.84).", [Q("-5.81 percentage points", "percent", -5.81, "percentage points",
+                         low=-7.78, high=-3.84)], fields={"direction": "decrease"})],
+        rules)
+    assert "number_mismatch" not in kinds(findings) and supported
