@@ -355,3 +355,18 @@ def test_stand_in_refuses_bursts_over_the_rate(tmp_path: Path) -> None:
                 failures += 1
         assert failures >= 1
         assert 429 in stand_in.statuses("pubmed")
+
+
+@responses.activate
+def test_pubmed_empty_search_is_not_cached_so_a_paper_indexed_later_is_found(tmp_path: Path) -> None:
+    settings = load_settings(env={"FACTCHECK_CACHE": str(tmp_path), "FACTCHECK_PUBMED_URL": BASE})
+    cache = Cache(tmp_path, settings.cache_ttl)
+    client = client_for(settings, cache)
+    empty = '{"esearchresult": {"count": "0", "retmax": "0", "idlist": []}}'
+    found = '{"esearchresult": {"count": "1", "retmax": "1", "idlist": ["39990001"]}}'
+    responses.get(BASE + "esearch.fcgi", body=empty)
+    responses.get(BASE + "esearch.fcgi", body=found)
+    assert client.esearch("10.5555/embargoed[doi]", 5, "doi 10.5555/embargoed") == []
+    # the next night the record is in PubMed: the empty answer must not have been kept
+    assert client.esearch("10.5555/embargoed[doi]", 5, "doi 10.5555/embargoed") == ["39990001"]
+    assert len(responses.calls) == 2

@@ -103,7 +103,7 @@ class ServiceClient:
             return self._stale_or_raise(key, error)
         if resp.status == 200:
             text = resp.content.decode("utf-8", errors="replace")
-            if self.cache is not None:
+            if self.cache is not None and not self._empty_answer(path, text):
                 self.cache.put(self.service, key, text)
             return text
         if resp.status in _NOT_FOUND:
@@ -115,6 +115,11 @@ class ServiceClient:
             f"{'s' if attempts != 1 else ''}; try again later",
             service=self.service, query=query, status=resp.status)
         return self._stale_or_raise(key, error)
+
+    def _empty_answer(self, path: str, text: str) -> bool:
+        """An answer that found nothing: not cached, since papers reach the indexes days after
+        the news does, and a month-long "not found" would hide them."""
+        return False
 
     def _stale_or_raise(self, key: str, error: UpstreamError) -> str:
         if self.cache is not None:

@@ -7,6 +7,7 @@ PMCID equals the one asked for, never merely the first hit.
 from __future__ import annotations
 
 import logging
+import re
 
 from ..types import Paper
 from ._client import ServiceClient
@@ -22,6 +23,9 @@ class EuropePMCClient(ServiceClient):
     """Look papers up in Europe PMC (`settings.service_urls["europepmc"]`)."""
 
     service = "europepmc"
+
+    def _empty_answer(self, path: str, text: str) -> bool:
+        return re.search(r'"hitCount"\s*:\s*0\b', text) is not None
 
     def _search(self, search_query: str, query: str) -> list[Paper]:
         text = self.fetch("search", {"query": search_query, "resultType": "core",

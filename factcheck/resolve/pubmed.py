@@ -25,6 +25,9 @@ class PubMedClient(ServiceClient):
 
     service = "pubmed"
 
+    def _empty_answer(self, path: str, text: str) -> bool:
+        return path.startswith("esearch") and re.search(r'"idlist"\s*:\s*\[\s*\]', text) is not None
+
     def _params(self, params: Mapping[str, str]) -> dict[str, str]:
         out = dict(params)
         out["tool"] = self.settings.tool
