@@ -493,6 +493,9 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
                       p.kind != "ci" and _unit(p) != _unit(q) and q.unit and p.unit and
                       _rounds_to(q, p.value) and _convertible(q, p) is None and
                       any({_unit(p), _unit(q)} <= family for family in families)]
+        if _unit(q) in {"percentage points", "pp"}:
+            # points are the careful wording for a difference the abstract may write with "%"
+            same_value = [p for p in same_value if _unit(p) not in {"%"}]
         if not same_value and _range_end(claim, q):
             return  # the top of a range read on its own
         if same_value:

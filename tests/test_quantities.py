@@ -289,3 +289,11 @@ def test_quantities_absolute_cue_wins(finder) -> None:
 def test_quantities_percent_points_symbol(text, finder) -> None:
     q = _one(text, finder, "percent")
     assert (q.value, q.unit, q.relative) == (12.5, "percentage points", False)
+
+
+def test_quantities_from_to_change_is_two_numbers_not_a_range(analyzer):
+    found = analyzer.quantities("The drug brought it down from a median of 92 to 30 millimoles "
+                                "per litre.")
+    assert [(q.value, q.unit) for q in found] == [(92.0, None), (30.0, "mmol/L")]
+    ranged = analyzer.quantities("Doses of 12 to 24 mg a day were given.")
+    assert ranged[0].low == 12.0 and ranged[0].high == 24.0

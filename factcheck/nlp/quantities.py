@@ -418,6 +418,8 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
                 continue  # "2019-18"? a code, not a range
             if re.search(r"(?i:\bfrom\s+)$", text[max(0, m.start() - 6):m.start()]):
                 continue  # "fell from 140 to 135": a change, not a range
+            if lo > hi and re.search(r"(?i:\bfrom\b[^,;.]{0,30})$", text[max(0, m.start() - 40):m.start()]):
+                continue  # "down from a median of 92 to 30 mmol/L": a change, read as two numbers
             if _dated(text, m.start(), m.end(), finder):
                 continue  # "30 May 2020 to 1 June 2021": two dates, not a range
             unit = _unit_at(text, m.end(), finder)
