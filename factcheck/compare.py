@@ -1188,8 +1188,10 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
     # only sex and species are read reliably enough to judge a whole story by; and once per paper
     lost = (studied & set(verdicts["population"]["study_level_tags"])) - \
         _restricting(story_tags, verdicts)
-    said = any(f.kind == "population" and f.paper == ctx.paper_id(al.paper_index)
-               for f in ctx.findings)
+    top = claim.section in {"title", "standfirst"}
+    said = any(f.kind == "population" and f.paper == ctx.paper_id(al.paper_index) and
+               (_section_of(ctx, f.article_span.start) in {"title", "standfirst"}) == top
+               for f in ctx.findings)  # once in the headline and standfirst, once in the body
     if source is not None and lost and describes and story_tags & {"human"} and not said and \
             claim.kind != "background":
         ctx.add("population-generalised-v1", claim, _population_clause(claim, nouns),
@@ -1215,6 +1217,13 @@ def _study_population(ctx: _Ctx, index: int, nouns: frozenset[str]) -> tuple[set
         if any(_is_participants(q, nouns, c) for q in c.quantities):
             return _restricting(c.population_tags, ctx.verdicts, c.text), c
     return set(), None
+
+
+def _section_of(ctx: _Ctx, offset: int) -> str:
+    for p in ctx.article.paragraphs:
+        if p.start <= offset < p.end:
+            return p.role
+    return "body"
 
 
 def _population_clause(claim: Claim, nouns: frozenset[str]) -> Span:
