@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from rapidfuzz import fuzz
 
 from .align import content_words, ranked_evidence
+from .nlp.quantities import convert, pint_names
 from .rules import Rules
 from .types import Alignment, Article, Claim, Finding, Paper, Quantity, Span, Supported
 
@@ -35,6 +36,46 @@ logger = logging.getLogger(__name__)
 _NUMERIC_KINDS = frozenset({"count", "measure", "percent", "ratio", "duration", "money", "number"})
 _EFFECT_KINDS = frozenset({"measure", "percent", "ratio"})
 _CONTEXTS = frozenset({"title", "standfirst", "caption"})
+
+
+def _words_re(words: Iterable[str], tail: str = "") -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w).replace("\\ ", r"\s+")
+                            for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives}){tail}\b", re.I)
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    """The word lists of rules/ that the checks read, as patterns built once per check."""
+
+    generic_outcomes: frozenset[str]
+    negation: re.Pattern[str]  # a negation cue a few words before a direction word
+    compared_noun: re.Pattern[str]  # "lower risk": a comparison, not a verb
+    male: re.Pattern[str]
+    female: re.Pattern[str]
+    animal: re.Pattern[str]
+    enrolled: re.Pattern[str]
+    screened: re.Pattern[str]
+    idioms: tuple[tuple[re.Pattern[str], str, str], ...]
+
+    @classmethod
+    def from_rules(cls, rules: Rules) -> _Vocab:
+        v = rules.setting("verdicts")["vocabulary"]
+        nouns = sorted(set(rules.lexicons.get("relative_cues", frozenset())) |
+                       set(v["compared_nouns"]))
+        modifiers = "|".join(re.escape(m) for m in v["compared_noun_modifiers"])
+        # "n't" hangs on its verb ("didn't"), so only whole-word cues get a leading \b
+        negations = "|".join(("" if n.startswith("n'") else r"\b") + re.escape(n).replace("\\ ", r"\s+")
+                             for n in sorted(rules.lexicon("negations"), key=len, reverse=True))
+        return cls(
+            generic_outcomes=frozenset(v["generic_outcome_words"]),
+            negation=re.compile(rf"(?:{negations})\b(?:\s+\w+){{0,3}}\s*$", re.I),
+            compared_noun=re.compile(rf"^\s+(?:(?:{modifiers})\s+)?(?:{'|'.join(nouns)})s?\b", re.I),
+            male=_words_re(v["male_words"]), female=_words_re(v["female_words"]),
+            animal=_words_re(v["animal_words"]), enrolled=_words_re(v["enrolled_words"]),
+            screened=_words_re(v["screened_words"]),
+            idioms=tuple((re.compile(i["pattern"], re.I), i["outcome"], i["direction"])
+                         for i in v["idioms"]))
 
 
 @dataclass
@@ -46,9 +87,25 @@ class _Ctx:
     rules: Rules
     checks: Mapping[str, Any]
     verdicts: Mapping[str, Any]
+    units: Mapping[str, str | None] = field(default_factory=dict)  # canonical unit -> pint
+    directions: Mapping[str, str] = field(default_factory=dict)  # direction word -> direction
+    vocab: _Vocab | None = None
     findings: list[Finding] = field(default_factory=list)
     supported: list[Supported] = field(default_factory=list)
     flagged: set[tuple[int, str]] = field(default_factory=set)  # (claim start, kind) already raised
+
+    @property
+    def words(self) -> _Vocab:
+        assert self.vocab is not None, "judge() builds the vocabulary"
+        return self.vocab
+
+    @property
+    def synonyms(self) -> Sequence[Mapping[str, str]]:
+        return self.rules.tables.get("outcome_synonyms", ())
+
+    def mentioned(self, phrase: str, sentences: Sequence[str], coverage: float = 1.0) -> bool:
+        """Whether one of `sentences` names the outcome `phrase` (synonyms and inflections too)."""
+        return _mentioned(phrase, sentences, coverage, self.synonyms, self.words.generic_outcomes)
 
     def paper_id(self, index: int) -> str | None:
         if not self.papers:
@@ -173,15 +230,11 @@ def _kind_group(q: Quantity) -> str:
     return "number" if q.kind in {"number", "measure"} and not q.unit else q.kind
 
 
-def _convertible(story: Quantity, paper: Quantity) -> float | None:
+def _convertible(story: Quantity, paper: Quantity, ctx: _Ctx) -> float | None:
     """The paper's value in the story's unit, when the units differ but convert."""
     if not story.unit or not paper.unit or _unit(story) == _unit(paper) or paper.value is None:
         return None
-    try:
-        from .nlp.quantities import convert
-    except ImportError:  # pragma: no cover - the nlp package is part of the install
-        return None
-    return convert(paper.value, paper.unit, story.unit)
+    return convert(paper.value, paper.unit, story.unit, ctx.units)
 
 
 def _describe(q: Quantity) -> str:
@@ -249,8 +302,8 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         # alone: another outcome's ratio elsewhere in the abstract does not make it right
         own_ratio = swapped and q.kind == "percent" and _is_relative(claim, q) and \
             any(_is_ratio(p) for _, p in local)
-        match = _find_match(q, local, verdicts) or \
-            (None if own_ratio else _find_match(q, everything, verdicts))
+        match = _find_match(q, local, ctx) or \
+            (None if own_ratio else _find_match(q, everything, ctx))
         if match:
             other_claim, p = match
             if _subgroup_told_as_whole(ctx, claim, q, other_claim, p):
@@ -259,8 +312,8 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
                         {"article_value": _describe(q), "abstract_value": _describe(p)},
                         al.score, al.paper_index)
                 continue
-            if _is_participants(q, nouns, claim) and _role(claim, q) == "enrolled" and \
-                    _role(other_claim, p) == "screened":
+            if _is_participants(q, nouns, claim) and _role(claim, q, ctx) == "enrolled" and \
+                    _role(other_claim, p, ctx) == "screened":
                 enrolled = _enrolment_counts(ctx, al.paper_index, nouns)
                 if enrolled:
                     other, r = enrolled[0]
@@ -278,7 +331,7 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         if q.kind == "duration":
             _flag_duration(ctx, al, q)
             continue
-        if _is_participants(q, nouns, claim) and _role(claim, q) == "enrolled":
+        if _is_participants(q, nouns, claim) and _role(claim, q, ctx) == "enrolled":
             _flag_sample_size(ctx, al, q, nouns)
             continue
         if not strong or evidence is None:
@@ -286,19 +339,14 @@ def check_numbers(ctx: _Ctx, al: Alignment) -> None:
         _flag_mismatch(ctx, al, q, nouns)
 
 
-_ENROLLED = re.compile(r"\b(?:enrol+ed|enrol+ing|recruited|recruiting|randomi[sz]ed|randomly assigned|"
-                       r"randomly allocated|took part|taking part|involv\w*|included|followed|"
-                       r"trial of|study of|participants)\b", re.I)
-_SCREENED = re.compile(r"\b(?:screened|assessed for eligibility|invited|approached|eligible)\b",
-                       re.I)
 
 
-def _role(claim: Claim, q: Quantity) -> str | None:
+def _role(claim: Claim, q: Quantity, ctx: _Ctx) -> str | None:
     """What a head count counts: "screened" people, or those "enrolled" in the study."""
     near = clause(claim, q.span.start, q.span.end).text
-    if _SCREENED.search(near):
+    if ctx.words.screened.search(near):
         return "screened"
-    if _ENROLLED.search(near):
+    if ctx.words.enrolled.search(near):
         return "enrolled"
     return None
 
@@ -313,7 +361,7 @@ def _enrolment_counts(ctx: _Ctx, index: int, nouns: frozenset[str]) -> list[tupl
     ordered = sorted(claims, key=lambda c: (c.section or "").upper() not in {"METHODS", "RESULTS"})
     minimum = ctx.verdicts["population"]["min_sample"]
     found = [(c, p) for c in ordered for p in c.quantities
-             if _is_participants(p, nouns, c) and _role(c, p) == "enrolled" and
+             if _is_participants(p, nouns, c) and _role(c, p, ctx) == "enrolled" and
              (p.value or 0) >= minimum]
     if found:
         return found
@@ -361,14 +409,15 @@ def _subgroup_told_as_whole(ctx: _Ctx, claim: Claim, q: Quantity, other: Claim,
 
 
 def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
-                verdicts: Mapping[str, Any]) -> tuple[Claim, Quantity] | None:
+                ctx: _Ctx) -> tuple[Claim, Quantity] | None:
+    verdicts = ctx.verdicts
     for other_claim, p in pool:
         if p.kind == "ci" or p.value is None:
             continue
         if q.kind == "percent" and _ratio_like(q, p, verdicts):
             return other_claim, p
         if q.kind == "duration" or p.kind == "duration":
-            if q.kind == p.kind == "duration" and _same_duration(q, p, verdicts):
+            if q.kind == p.kind == "duration" and _same_duration(q, p, ctx):
                 return other_claim, p
             continue
         unitless = (q.kind == "number" and not q.unit) or (p.kind == "number" and not p.unit)
@@ -382,23 +431,23 @@ def _find_match(q: Quantity, pool: Sequence[tuple[Claim, Quantity]],
             if same_number(q, p, verdicts):
                 return other_claim, p
         else:
-            converted = _convertible(q, p)
+            converted = _convertible(q, p, ctx)
             if converted is not None and same_number(q, Quantity(
                     value=converted, unit=q.unit, kind=p.kind, span=p.span), verdicts):
                 return other_claim, p
     return None
 
 
-def _days(q: Quantity, verdicts: Mapping[str, Any]) -> float | None:
-    table = verdicts["durations"]["days"]
-    unit = (q.unit or "").lower().rstrip("s")
-    if q.value is None or unit not in table:
+def _days(q: Quantity, ctx: _Ctx) -> float | None:
+    """A duration in days, converted by pint through units.tsv ("18 months", "a decade")."""
+    if q.value is None or not q.unit:
         return None
-    return q.value * table[unit]
+    return convert(q.value, q.unit, "day", ctx.units)
 
 
-def _same_duration(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> bool:
-    a, b = _days(q, verdicts), _days(p, verdicts)
+def _same_duration(q: Quantity, p: Quantity, ctx: _Ctx) -> bool:
+    verdicts = ctx.verdicts
+    a, b = _days(q, ctx), _days(p, ctx)
     if a is None or b is None:
         return _unit(q) == _unit(p) and same_number(q, p, verdicts)
     tolerance = verdicts["numbers"]["approximate_tolerance"] if q.qualifier else \
@@ -447,15 +496,15 @@ def _study_length(q: Quantity, claims: Sequence[Claim]) -> bool:
 def _flag_duration(ctx: _Ctx, al: Alignment, q: Quantity) -> None:
     """A study length the abstract does not state: compare with the abstract's study lengths."""
     claim = al.article
-    if not _study_length(q, [claim]) or _days(q, ctx.verdicts) is None:
+    if not _study_length(q, [claim]) or _days(q, ctx) is None:
         return
     claims = ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ()
     lengths = [(c, p) for c, p in _numbers_of(claims)
-               if p.kind == "duration" and _days(p, ctx.verdicts) and _study_length(p, [c])]
+               if p.kind == "duration" and _days(p, ctx) and _study_length(p, [c])]
     if not lengths:
         return
-    target = _days(q, ctx.verdicts) or 0.0
-    other, p = min(lengths, key=lambda cp: abs((_days(cp[1], ctx.verdicts) or 0) - target))
+    target = _days(q, ctx) or 0.0
+    other, p = min(lengths, key=lambda cp: abs((_days(cp[1], ctx) or 0) - target))
     ctx.add("duration-v1", claim, clause(claim, q.span.start, q.span.end),
             clause(other, p.span.start, p.span.end),
             {"article_value": _describe(q), "abstract_value": _describe(p)},
@@ -491,7 +540,7 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
         families = [{u.lower() for u in family} for family in ctx.verdicts["units"]["families"]]
         same_value = [p for p in evidence.quantities if p.value is not None and
                       p.kind != "ci" and _unit(p) != _unit(q) and q.unit and p.unit and
-                      _rounds_to(q, p.value) and _convertible(q, p) is None and
+                      _rounds_to(q, p.value) and _convertible(q, p, ctx) is None and
                       any({_unit(p), _unit(q)} <= family for family in families)]
         if _unit(q) in {"percentage points", "pp"}:
             # points are the careful wording for a difference the abstract may write with "%"
@@ -507,9 +556,8 @@ def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str])
             return
         candidates = same_unit
         rule = "number-mismatch-v1"
-        synonyms = ctx.rules.tables.get("outcome_synonyms", ())
         same_outcome = bool(claim.outcome and evidence.outcome) and \
-            _mentioned(claim.outcome or "", [evidence.text], 1.0, synonyms)
+            ctx.mentioned(claim.outcome or "", [evidence.text], 1.0)
         if al.score < ctx.verdicts["align"]["strong_score"] and not same_outcome:
             return
     if not candidates:
@@ -627,11 +675,6 @@ def _cover(claim: Claim, start: int, end: int) -> Span:
 
 # --- outcomes that the abstract never mentions -------------------------------------------------
 
-_GENERIC_OUTCOME_WORDS = frozenset({"change", "changes", "level", "levels", "score", "scores",
-                                    "effect", "effects", "benefit", "benefits", "outcome",
-                                    "outcomes", "result", "results", "related", "group", "risk",
-                                    "risks", "rate", "rates", "chance", "chances", "odds",
-                                    "likelihood", "number", "numbers", "people", "patients"})
 
 
 _OBJECT = re.compile(
@@ -655,28 +698,25 @@ _NOT_NOUN = re.compile(r"^(?:than|to|by|on|in|into|likely|more|less|much|common|
                        r"of|among|after|without)$|ly$")
 
 
-_IDIOMS = ((re.compile(r"\b(?:live|lives|lived|living)\s+longer\b", re.I), "survival", "increase"),
-           (re.compile(r"\b(?:die|dies|died|dying)\s+(?:sooner|earlier|younger)\b", re.I),
-            "survival", "decrease"))
 
 
-def idiom_direction(text: str) -> tuple[str, str] | None:
+def idiom_direction(text: str, ctx: _Ctx) -> tuple[str, str] | None:
     """(outcome, direction) of a stock phrase such as "live longer"; None when there is none."""
-    for pattern, outcome, direction in _IDIOMS:
+    for pattern, outcome, direction in ctx.words.idioms:
         if pattern.search(text):
             return outcome, direction
     return None
 
 
-def _result_outcomes(claim: Claim, directions: Mapping[str, str]) -> list[str]:
+def _result_outcomes(claim: Claim, ctx: _Ctx) -> list[str]:
     """Noun phrases right after a direction verb: what the claim says went up or down."""
     out = []
-    idiom = idiom_direction(claim.text)
+    idiom = idiom_direction(claim.text, ctx)
     if idiom:
         out.append(idiom[0])
     for m in re.finditer(r"[A-Za-z]+", claim.text):
         word = m.group(0).lower()
-        if directions.get(word) not in {"increase", "decrease", "no_change"} or \
+        if ctx.directions.get(word) not in {"increase", "decrease", "no_change"} or \
                 not _VERB_FORM.search(word):
             continue
         obj = _OBJECT.match(claim.text[m.end():])
@@ -691,9 +731,9 @@ def _result_outcomes(claim: Claim, directions: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _outcome_phrases(claim: Claim, directions: Mapping[str, str] | None = None) -> list[str]:
+def _outcome_phrases(claim: Claim, ctx: _Ctx) -> list[str]:
     """The outcomes a result claim is about: what its direction words act on, else its outcome."""
-    found = _result_outcomes(claim, directions or {})
+    found = _result_outcomes(claim, ctx)
     if found:
         return found
     if claim.outcome:
@@ -713,16 +753,17 @@ def _alternatives(phrase: str, synonyms: Sequence[Mapping[str, str]]) -> list[st
 
 
 def _mentioned(phrase: str, sentences: Sequence[str], coverage: float,
-               synonyms: Sequence[Mapping[str, str]] = ()) -> bool:
+               synonyms: Sequence[Mapping[str, str]], generic: frozenset[str]) -> bool:
     for alternative in _alternatives(phrase, synonyms):
-        if _mentioned_once(alternative, sentences, coverage):
+        if _mentioned_once(alternative, sentences, coverage, generic):
             return True
     return False
 
 
-def _mentioned_once(phrase: str, sentences: Sequence[str], coverage: float) -> bool:
+def _mentioned_once(phrase: str, sentences: Sequence[str], coverage: float,
+                    generic: frozenset[str]) -> bool:
     """The phrase's head word and `coverage` of its other words stand in one sentence."""
-    words = [_stem(w) for w in content_words(phrase) if w not in _GENERIC_OUTCOME_WORDS]
+    words = [_stem(w) for w in content_words(phrase) if w not in generic]
     words = [w for w in words if len(w) > 2]
     if not words:
         return True
@@ -767,14 +808,13 @@ def check_not_in_abstract(ctx: _Ctx, al: Alignment) -> bool:
                 {"paper_kind": "a secondary, exploratory analysis"}, al.score, paper_index)
         return True
     sentences = [s for claims in ctx.abstract_claims for s in _abstract_sentences(claims)]
-    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    acted_on = _result_outcomes(claim, _directions(ctx))
+    acted_on = _result_outcomes(claim, ctx)
     # without a direction verb to say what changed, the lexicon's outcome is only a guess: judge
     # it alone when the claim says outright that a result was (not) significant, or in a headline
     guess = [] if acted_on or not (claim.significance or claim.section in {"title", "standfirst"}) \
-        else _outcome_phrases(claim)
+        else _outcome_phrases(claim, ctx)
     missing = [p for p in acted_on or guess
-               if not _mentioned(p, sentences, settings["outcome_coverage"], synonyms)]
+               if not ctx.mentioned(p, sentences, settings["outcome_coverage"])]
     if missing and _numbers_supported(ctx, claim, paper_index, missing):
         missing = []  # its effect sizes are the abstract's own: the outcome is only worded differently
     if missing and (claim.direction or claim.significance or claim.quantities):
@@ -791,11 +831,10 @@ def _numbers_supported(ctx: _Ctx, claim: Claim, paper_index: int,
     effects = [q for q in claim.quantities if q.kind in _EFFECT_KINDS and q.value is not None]
     if not effects or not ctx.abstract_claims:
         return False
-    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
     pool = [(c, p) for c, p in _numbers_of(ctx.abstract_claims[paper_index])
-            if not outcomes or any(_mentioned(o, _abstract_sentences([c]), 0.5, synonyms)
+            if not outcomes or any(ctx.mentioned(o, _abstract_sentences([c]), 0.5)
                                    for o in outcomes)]
-    return all(_find_match(q, pool, ctx.verdicts) for q in effects)
+    return all(_find_match(q, pool, ctx) for q in effects)
 
 
 _PRIMARY = re.compile(r"\bprimary\b(?:\s+(?:and|or)\s+\w+)?\s+(?:analys[ie]s|outcomes?|end-?points?|results?)",
@@ -819,25 +858,15 @@ def _is_secondary(paper: Paper) -> bool:
 
 # --- direction and significance ----------------------------------------------------------------
 
-_NEGATION = re.compile(r"\b(?:not|no|never|without|nor|neither|did\s+not|didn't|failed\s+to)\b"
-                       r"(?:\s+\w+){0,3}\s*$", re.I)
 _DESCRIPTOR = re.compile(r"\b(?:a|an|with|had|have|has)\s*$", re.I)
 _RESULT_LEAD = re.compile(r"\b(?:associated|linked|correlated|led|leads|resulted|results)\s+"
                           r"(?:with|to|in)\s+(?:a|an)?\s*$", re.I)
-_RISK_NOUN = re.compile(r"\s+(?:all-cause\s+|overall\s+|total\s+)?"
-                        r"(?:risk|likelihood|rate|rates|incidence|odds|chance|hazard|mortality|"
-                        r"probability|number|levels?|occurrence|frequency)\b", re.I)
 
 
-def _directions(ctx: _Ctx) -> Mapping[str, str]:
-    table = ctx.rules.tables.get("direction", ())
-    return {row["term"]: row["direction"] for row in table}
-
-
-def _outcome_position(claim: Claim, outcome: str, synonyms: Sequence[Mapping[str, str]]) -> int | None:
+def _outcome_position(claim: Claim, outcome: str, ctx: _Ctx) -> int | None:
     lower = claim.text.lower()
-    for alternative in _alternatives(outcome, synonyms):
-        words = [w for w in content_words(alternative) if w not in _GENERIC_OUTCOME_WORDS]
+    for alternative in _alternatives(outcome, ctx.synonyms):
+        words = [w for w in content_words(alternative) if w not in ctx.words.generic_outcomes]
         if not words:
             continue
         head = words[-1]  # the head noun locates the outcome ("covid hospitalizations")
@@ -847,8 +876,7 @@ def _outcome_position(claim: Claim, outcome: str, synonyms: Sequence[Mapping[str
     return None
 
 
-def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, str],
-                    synonyms: Sequence[Mapping[str, str]] = ()) -> str | None:
+def local_direction(claim: Claim, outcome: str | None, ctx: _Ctx) -> str | None:
     """The direction the claim gives `outcome`: the cue nearest its mention, in its clause.
 
     A cue negated just before it ("did not improve") means no change; an attributive cue
@@ -856,7 +884,7 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
     """
     if not outcome:
         return None
-    at = _outcome_position(claim, outcome, synonyms)
+    at = _outcome_position(claim, outcome, ctx)
     if at is None:
         return None
     piece = clause(claim, claim.start + at, claim.start + at + 1)
@@ -874,14 +902,14 @@ def local_direction(claim: Claim, outcome: str | None, directions: Mapping[str, 
     best: tuple[int, str] | None = None
     for m in re.finditer(r"[A-Za-z]+", text):
         word = m.group(0).lower()
-        direction = directions.get(word)
+        direction = ctx.directions.get(word)
         if direction is None:
             continue
         before = text[:m.start()]
-        if _NEGATION.search(before[-40:]):
+        if ctx.words.negation.search(before[-40:]):
             direction = "no_change"
         elif _DESCRIPTOR.search(before) and direction != "no_change" and \
-                not _RISK_NOUN.match(text[m.end():]) and not _RESULT_LEAD.search(before):
+                not ctx.words.compared_noun.match(text[m.end():]) and not _RESULT_LEAD.search(before):
             continue  # "a raised marker": a description; but "with a decreased risk" is a result
         # the verb usually comes before its object; a cue after the outcome counts for less
         distance = at - (base + m.start()) if base + m.start() <= at else \
@@ -923,17 +951,15 @@ def check_direction_significance(ctx: _Ctx, al: Alignment) -> None:
     if evidence is None or al.score < ctx.verdicts["align"]["strong_score"]:
         return
     outcome = claim.outcome or evidence.outcome or "the outcome"
-    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    directions = _directions(ctx)
-    if not [w for w in content_words(claim.outcome or "") if w not in _GENERIC_OUTCOME_WORDS]:
+    if not [w for w in content_words(claim.outcome or "") if w not in ctx.words.generic_outcomes]:
         mine = None  # "risk" alone names no outcome to compare directions on
     else:
         # the direction given to this outcome, not the sentence's first direction word
-        mine = local_direction(claim, claim.outcome, directions, synonyms)
-    theirs = local_direction(evidence, claim.outcome, directions, synonyms)
+        mine = local_direction(claim, claim.outcome, ctx)
+    theirs = local_direction(evidence, claim.outcome, ctx)
     if theirs is None and claim.outcome and evidence.outcome and \
-            _mentioned(claim.outcome, [evidence.outcome], 1.0, synonyms):
-        theirs = local_direction(evidence, evidence.outcome, directions, synonyms)
+            ctx.mentioned(claim.outcome, [evidence.outcome], 1.0):
+        theirs = local_direction(evidence, evidence.outcome, ctx)
     claims_benefit = mine in {"increase", "decrease"}
     if claim.significance == "significant" and (
             evidence.significance == "not_significant" or theirs == "no_change"):
@@ -974,35 +1000,33 @@ def check_result_by_outcome(ctx: _Ctx, al: Alignment) -> bool:
     direction on the same outcome gets a direction finding. True when a finding was raised.
     """
     claim = al.article
-    idiom = idiom_direction(claim.text)
+    idiom = idiom_direction(claim.text, ctx)
     if claim.kind not in {"result", "conclusion"} and claim.section not in {"title", "standfirst"} \
             and not idiom:
         return False
     if claim.hedged or not (claim.significance or claim.direction or idiom):
         return False
-    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
-    directions = _directions(ctx)
-    outcomes = _outcome_phrases(claim, directions)
+    outcomes = _outcome_phrases(claim, ctx)
     if not outcomes or not ctx.abstract_claims:
         return False
     claims = [c for c in ctx.abstract_claims[al.paper_index]
               if (c.section or "").upper() in _RESULT_SECTIONS and c.kind != "background"]
     primary = _primary_outcome(ctx.abstract_claims[al.paper_index])
     for outcome in outcomes:
-        if not [w for w in content_words(outcome) if w not in _GENERIC_OUTCOME_WORDS]:
+        if not [w for w in content_words(outcome) if w not in ctx.words.generic_outcomes]:
             continue  # "risk" alone names no outcome
         mine = idiom[1] if idiom and idiom[0] == outcome else \
-            local_direction(claim, outcome, directions, synonyms)
+            local_direction(claim, outcome, ctx)
         names = [outcome]
-        if primary and _mentioned(outcome, [primary], 1.0, synonyms):
+        if primary and ctx.mentioned(outcome, [primary], 1.0):
             names += ["primary outcome", "primary-outcome", "primary end point",
                       "primary endpoint", "primary composite outcome"]  # results often say only so
         for evidence in sorted(claims, key=lambda c: (c.section or "") != "CONCLUSIONS"):
             words = _abstract_sentences([evidence])  # with abbreviations expanded ("CHD")
-            said = next((n for n in names if _mentioned(n, words, 1.0, synonyms)), None)
+            said = next((n for n in names if ctx.mentioned(n, words, 1.0)), None)
             if said is None:
                 continue
-            theirs = local_direction(evidence, said, directions, synonyms)
+            theirs = local_direction(evidence, said, ctx)
             if theirs in _OPPOSITE and _inverse_outcome(outcome, evidence.text, ctx, claim.text):
                 theirs = _OPPOSITE[theirs]  # "live longer" against "increased mortality"
             null = theirs == "no_change" or (evidence.significance == "not_significant" and
@@ -1131,13 +1155,12 @@ def check_group_swap(ctx: _Ctx, al: Alignment) -> None:
 
 # --- population --------------------------------------------------------------------------------
 
-_MALE = re.compile(r"\b(?:men|man|males?|boys?|fathers?)\b", re.I)
-_FEMALE = re.compile(r"\b(?:women|woman|females?|girls?|mothers?|pregnan\w*)\b", re.I)
 
 
-def _restricting(tags: Iterable[str], verdicts: Mapping[str, Any], text: str = "") -> set[str]:
-    found = set(tags) & set(verdicts["population"]["restricting_tags"])
-    if {"female", "male"} <= found or (text and _MALE.search(text) and _FEMALE.search(text)):
+def _restricting(tags: Iterable[str], ctx: _Ctx, text: str = "") -> set[str]:
+    found = set(tags) & set(ctx.verdicts["population"]["restricting_tags"])
+    if {"female", "male"} <= found or (
+            text and ctx.words.male.search(text) and ctx.words.female.search(text)):
         found -= {"female", "male"}  # "men and women": no sex restriction
     return found
 
@@ -1158,11 +1181,11 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
     human_claims = 0
     for c in ctx.abstract_claims[al.paper_index] if ctx.abstract_claims else ():
         paper_tags |= set(c.population_tags)
-        if "human" in c.population_tags and not _animal_claim(c, species):
+        if "human" in c.population_tags and not _animal_claim(c, ctx):
             human_claims += 1
     story_tags = set(claim.population_tags)
     animal = paper_tags & species
-    if animal and not human_claims and story_tags & {"human"} and not _animal_claim(claim, species):
+    if animal and not human_claims and story_tags & {"human"} and not _animal_claim(claim, ctx):
         ctx.add("population-species-v1", claim, sentence_span(claim),
                 sentence_span(evidence) if evidence else None,
                 {"abstract_population": " and ".join(sorted(animal)),
@@ -1173,9 +1196,9 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
     if evidence is not None and al.score >= verdicts["align"]["min_score"] and story_pop and \
             _stem(story_pop.split()[-1]) in generic:
         paper_pop = _population_words(evidence, nouns)
-        theirs = _restricting(evidence.population_tags, verdicts, evidence.text)
+        theirs = _restricting(evidence.population_tags, ctx, evidence.text)
         lost = theirs - story_tags
-        if paper_pop and lost and not _restricting(story_tags, verdicts, claim.text) - theirs:
+        if paper_pop and lost and not _restricting(story_tags, ctx, claim.text) - theirs:
             ctx.add("population-generalised-v1", claim, _population_clause(claim, nouns),
                     _population_clause(evidence, nouns),
                     {"abstract_population": f"“{paper_pop}”", "article_population": f"“{story_pop}”"},
@@ -1187,7 +1210,7 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
         claim.section in {"title", "standfirst"}
     # only sex and species are read reliably enough to judge a whole story by; and once per paper
     lost = (studied & set(verdicts["population"]["study_level_tags"])) - \
-        _restricting(story_tags, verdicts)
+        _restricting(story_tags, ctx)
     top = claim.section in {"title", "standfirst"}
     said = any(f.kind == "population" and f.paper == ctx.paper_id(al.paper_index) and
                (_section_of(ctx, f.article_span.start) in {"title", "standfirst"}) == top
@@ -1201,12 +1224,11 @@ def check_population(ctx: _Ctx, al: Alignment) -> None:
                 al.score, al.paper_index)
 
 
-_ANIMAL_WORDS = re.compile(r"\b(?:mice|mouse|murine|rats?|rodents?|animals?|primates?|monkeys?|"
-                           r"zebrafish|in vitro|cell lines?|cultured cells)\b", re.I)
 
 
-def _animal_claim(claim: Claim, species: set[str]) -> bool:
-    return bool(set(claim.population_tags) & species) or bool(_ANIMAL_WORDS.search(claim.text))
+def _animal_claim(claim: Claim, ctx: _Ctx) -> bool:
+    species = set(ctx.verdicts["population"]["species_tags"])
+    return bool(set(claim.population_tags) & species) or bool(ctx.words.animal.search(claim.text))
 
 
 def _study_population(ctx: _Ctx, index: int, nouns: frozenset[str]) -> tuple[set[str], Claim | None]:
@@ -1215,7 +1237,7 @@ def _study_population(ctx: _Ctx, index: int, nouns: frozenset[str]) -> tuple[set
     ordered = sorted(claims, key=lambda c: (c.section or "").upper() != "METHODS")
     for c in ordered:
         if any(_is_participants(q, nouns, c) for q in c.quantities):
-            return _restricting(c.population_tags, ctx.verdicts, c.text), c
+            return _restricting(c.population_tags, ctx, c.text), c
     return set(), None
 
 
@@ -1306,7 +1328,7 @@ def _conclusion_claims(ctx: _Ctx, index: int) -> list[Claim]:
 def _hedged_conclusion(ctx: _Ctx, al: Alignment) -> tuple[float, Claim] | None:
     """The abstract's hedged conclusion about what the story claims, if it has one."""
     weights = ctx.verdicts["align"]
-    synonyms = ctx.rules.tables.get("outcome_synonyms", ())
+    synonyms = ctx.synonyms
     hedged = [c for c in _conclusion_claims(ctx, al.paper_index) if c.hedged]
     if not hedged:
         return None
@@ -1335,7 +1357,7 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     if claim.causal_strength == "direct_causal" and not claim.hedged and observational:
         cues = verdicts["causal"]
         support = _correlational_evidence(ctx, al)
-        found = _causal_verb(claim.text, tuple(cues["causal_cues"]))
+        found = _causal_verb(claim.text, tuple(cues["causal_cues"]), ctx)
         if found and (support is not None or al.score >= verdicts["align"]["min_score"]):
             evidence = support or evidence
             theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
@@ -1366,7 +1388,7 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
     if not found_boost:
         return
     ranked = ranked_evidence(claim, ctx.abstract_claims[al.paper_index], verdicts["align"],
-                             ctx.rules.tables.get("outcome_synonyms", ()))
+                             ctx.synonyms)
     for score, candidate in ranked[:5]:
         if score < verdicts["align"]["min_score"]:
             break
@@ -1382,16 +1404,13 @@ def check_causal_and_hedges(ctx: _Ctx, al: Alignment) -> None:
             return
 
 
-_COMPARED_NOUN = re.compile(r"^\s+(?:all-cause\s+|overall\s+|death\s+|cancer\s+)?(?:risks?|rates?|odds|"
-                            r"likelihood|levels?|incidence|chances?|mortality|hazard|numbers?)\b",
-                            re.I)
 
 
-def _causal_verb(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
+def _causal_verb(text: str, stems: Sequence[str], ctx: _Ctx) -> tuple[str, tuple[int, int]] | None:
     """The first causal cue used as a verb: "cuts the risk", not "a lower risk" (a comparison)."""
     for m in re.finditer(r"[A-Za-z]+", text):
         word = m.group(0).lower()
-        if any(word.startswith(s) for s in stems) and not _COMPARED_NOUN.match(text[m.end():]):
+        if any(word.startswith(s) for s in stems) and not ctx.words.compared_noun.match(text[m.end():]):
             return m.group(0), (m.start(), m.end())
     return None
 
@@ -1415,7 +1434,7 @@ def _correlational_evidence(ctx: _Ctx, al: Alignment) -> Claim | None:
     """The abstract's own statement of the association: a result or conclusion that says so."""
     cues = tuple(ctx.verdicts["causal"]["correlational_cues"])
     ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index],
-                             ctx.verdicts["align"], ctx.rules.tables.get("outcome_synonyms", ()))
+                             ctx.verdicts["align"], ctx.synonyms)
     for _, candidate in ranked:
         if (candidate.section or "").upper() not in _RESULT_SECTIONS:
             continue
@@ -1654,7 +1673,9 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
         The findings (most severe first, then in story order) and the supported claims.
     """
     ctx = _Ctx(article=article, papers=papers, abstract_claims=abstract_claims,
-               article_claims=article_claims, rules=rules,
+               article_claims=article_claims, rules=rules, units=pint_names(rules),
+               directions={row["term"]: row["direction"] for row in rules.tables.get("direction", ())},
+               vocab=_Vocab.from_rules(rules),
                checks=rules.setting("checks"), verdicts=rules.setting("verdicts"))
     check_citation(ctx, article_claims)
     for al in alignments:
@@ -1731,7 +1752,7 @@ def _best_for_numbers(ctx: _Ctx, al: Alignment) -> Alignment:
         return al
     weights = ctx.verdicts["align"]
     ranked = ranked_evidence(al.article, ctx.abstract_claims[al.paper_index], weights,
-                             ctx.rules.tables.get("outcome_synonyms", ()))
+                             ctx.synonyms)
     for score, candidate in ranked[:3]:
         if score < weights["min_score"]:
             break

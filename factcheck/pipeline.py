@@ -55,7 +55,7 @@ class Context:
     def cache(self):  # -> factcheck.cache.Cache
         if self._cache is None:
             from .cache import Cache
-            self._cache = Cache(self.settings.cache_dir / "cache.sqlite3", self.settings.cache_ttl)
+            self._cache = Cache.from_settings(self.settings)
         return self._cache
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factcheck.nlp.quantities import build_finder, convert, find_quantities, parse_number
+from factcheck.nlp.quantities import build_finder, convert, find_quantities, parse_number, pint_names
 from factcheck.rules import load_rules
 
 
@@ -297,3 +297,16 @@ def test_quantities_from_to_change_is_two_numbers_not_a_range(analyzer):
     assert [(q.value, q.unit) for q in found] == [(92.0, None), (30.0, "mmol/L")]
     ranged = analyzer.quantities("Doses of 12 to 24 mg a day were given.")
     assert ranged[0].low == 12.0 and ranged[0].high == 24.0
+
+
+@pytest.mark.parametrize("value,src,dst,expected", [
+    (1.0, "decade", "day", 3652.5), (18, "month", "year", 1.5), (30, "mmol/L", "mmol/L", 30),
+    (2.0, "%", "%", 2.0), (3.0, "kg/m²", "kg/m²", 3.0)])
+def test_quantities_convert_through_the_units_table(value, src, dst, expected) -> None:
+    assert convert(value, src, dst, pint_names(load_rules())) == pytest.approx(expected, rel=1e-3)
+
+
+def test_quantities_points_are_not_percent_in_the_units_table() -> None:
+    names = pint_names(load_rules())
+    assert names["percentage points"] is None
+    assert convert(5.0, "percentage points", "%", names) is None

@@ -648,17 +648,24 @@ def _registry():  # type: ignore[no-untyped-def]
     return pint.UnitRegistry()
 
 
-_PINT_NAMES = {"%": "percent", "mmHg": "mmHg", "kPa": "kPa", "mg/dL": "mg/dL", "mmol/L": "mmol/L",
-               "kg/m²": "kg/m**2", "µg": "microgram", "IU": None, "percentage points": None}
+def pint_names(rules: Rules) -> dict[str, str | None]:
+    """Canonical unit spelling -> its pint expression, from the `pint` column of units.tsv.
+
+    An empty cell means "not convertible" (IU, percentage points, servings): None.
+    """
+    return {row["canonical"]: (row["pint"] or None) for row in rules.table("units")}
 
 
-def convert(value: float, from_unit: str, to_unit: str) -> float | None:
+def convert(value: float, from_unit: str, to_unit: str,
+            names: Mapping[str, str | None] | None = None) -> float | None:
     """Convert `value` between units with pint ("kPa" -> "mmHg", "lb" -> "kg", "week" -> "day").
 
     Args:
         value: the number in `from_unit`.
         from_unit: a canonical unit spelling as Quantity.unit holds it, or any pint unit name.
         to_unit: the unit wanted.
+        names: canonical spelling -> pint expression (`pint_names(rules)`); units not in it are
+            read as pint names themselves.
 
     Returns:
         The converted value, or None when the units are unknown or not commensurable
@@ -666,15 +673,16 @@ def convert(value: float, from_unit: str, to_unit: str) -> float | None:
     """
     if from_unit == to_unit:
         return value
-    names = []
-    for unit in (from_unit, to_unit):
-        name = _PINT_NAMES.get(unit, unit)
-        if name is None:
-            return None
-        names.append(name)
+    table = names or {}
+    expressions = [table.get(unit, unit) for unit in (from_unit, to_unit)]
+    if None in expressions or "" in expressions:
+        return None
     registry = _registry()
     try:
-        return float(registry.Quantity(value, names[0]).to(names[1]).magnitude)
+        # expressions, not bare names, so a row can say "10 * year" for a decade
+        ratio = (value * registry.parse_expression(expressions[0])) / \
+            registry.parse_expression(expressions[1])
+        return float(ratio.to("dimensionless").magnitude)
     except Exception:  # pint raises several unrelated types for unknown or incompatible units
         logger.debug("convert: cannot convert %s to %s", from_unit, to_unit)
         return None
