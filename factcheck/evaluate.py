@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from rapidfuzz import fuzz
 
-from .types import Finding, Paper, Report, Section
+from .types import Finding, Report
 
 logger = logging.getLogger(__name__)
 
@@ -126,15 +126,6 @@ class Tally:
         return p, r, f1, tp, fp, fn
 
 
-def seed_paper(path: Path) -> Paper:
-    """The seed's paper.json (doi, title, journal, year, authors, abstract[{label, text}])."""
-    data = json.loads(path.read_text("utf-8"))
-    sections = tuple(Section(label=s.get("label"), category=(s.get("label") or "").upper() or None,
-                             text=s["text"]) for s in data.get("abstract", []))
-    return Paper(source="file", title=data.get("title"), sections=sections, doi=data.get("doi"),
-                 pmid=data.get("pmid"), journal=data.get("journal"), year=data.get("year"),
-                 authors=tuple(data.get("authors", ())), url=data.get("source_url"))
-
 
 def corpus_cases(root: Path) -> list[Path]:
     """Every case folder under `root` (a folder holding story.* and expected.json)."""
@@ -181,7 +172,7 @@ def _check_case(folder: Path, ctx: Any) -> Report:
         raise FileNotFoundError(f"{folder}: no pubmed.xml or paper.json")
     ctx.timings.clear()
     article = read_article(str(story), ctx)
-    paper = seed_paper(paper_path) if paper_path.name == "paper.json" else paper_from_file(paper_path)
+    paper = paper_from_file(paper_path)  # efetch XML, service JSON or the seed's paper.json
     return compare_texts(article, (paper,), ctx, source=str(story))
 
 

@@ -68,8 +68,8 @@ from lxml import etree
 from rapidfuzz import fuzz
 
 from factcheck.config import Settings, load_settings
-from factcheck.resolve._parse import category_for
-from factcheck.types import Paper, Section
+from factcheck.resolve import paper_from_file
+from factcheck.types import Paper
 
 ALL_SERVICES = frozenset({"pubmed", "europepmc", "crossref", "openalex"})
 ENV_VARS = {
@@ -83,25 +83,9 @@ _RATE_SLACK = 0.2  # seconds of the 1-s window forgiven for scheduling jitter on
 
 
 def paper_from_seed_json(path: Path | str) -> Paper:
-    """A Paper from a seed-case paper.json: doi, pmid (may be null), title, journal, year,
-    authors, abstract [{label, text}]. `source` is "file"."""
-    data = json.loads(Path(path).read_text("utf-8"))
-    sections = tuple(
-        Section(label=part.get("label") or None, category=category_for(part.get("label")),
-                text=part["text"])
-        for part in data.get("abstract") or [] if (part.get("text") or "").strip())
-    return Paper(
-        source="file",
-        title=data.get("title"),
-        sections=sections,
-        doi=(data.get("doi") or "").lower() or None,
-        pmid=str(data["pmid"]) if data.get("pmid") else None,
-        journal=data.get("journal"),
-        year=int(data["year"]) if data.get("year") else None,
-        authors=tuple(data.get("authors") or ()),
-        publication_types=tuple(data.get("publication_types") or ()),
-        url=data.get("source_url"),
-    )
+    """A Paper from a seed-case paper.json (doi, title, journal, year, authors,
+    abstract [{label, text}]), read by the project's own `paper_from_file`; `source` is "file"."""
+    return paper_from_file(Path(path))
 
 
 @dataclass(frozen=True)
