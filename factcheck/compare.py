@@ -514,8 +514,7 @@ def _flag_duration(ctx: _Ctx, al: Alignment, q: Quantity) -> None:
 def _flag_mismatch(ctx: _Ctx, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
     claim, evidence = al.article, al.abstract
     assert evidence is not None
-    candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None
-                  and not _ci_level(evidence, p)]
+    candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
     if q.kind == "count":
         if not _is_participants(q, nouns, claim) or \
                 (q.value or 0) < ctx.verdicts["population"]["min_sample"]:
@@ -1467,12 +1466,6 @@ def _is_share_of_count(claim: Claim, p: Quantity) -> bool:
     before = claim.text[:max(0, p.span.start - claim.start)]
     return bool(re.search(r"\d[\d,]*(?:\s+[a-z]+){0,2}\s*[(\[]\s*$", before))
 
-
-def _ci_level(claim: Claim, p: Quantity) -> bool:
-    """The "95%" of "95% confidence interval": a level, not a result."""
-    after = claim.text[p.span.end - claim.start:p.span.end - claim.start + 30]
-    return p.kind == "percent" and bool(re.match(r"\s*(?:confidence|CI\b|CrI\b|credible|Bayesian|"
-                                                 r"uncertainty interval)", after, re.I))
 
 
 def _is_ratio(p: Quantity) -> bool:

@@ -568,7 +568,8 @@ def test_compare_relative_change_judged_on_the_primary_result(rules):
            "cardiovascular causes.", fields={"kind": "method"}),
          S("Rates of the primary end point were 0.77 and 1.36 per 100 person-years (hazard ratio, "
            "0.56; 95% confidence interval, 0.46 to 0.69).",
-           [Q("hazard ratio, 0.56", "ratio", 0.56, "HR"), Q("95%", "percent", 95, "%")],
+           [Q("hazard ratio, 0.56", "ratio", 0.56, "HR", low=0.46, high=0.69),
+            Q("95% confidence interval, 0.46 to 0.69", "ci", 95, None, low=0.46, high=0.69)],
            role="RESULTS"),
          S("Corresponding hazard ratios were 0.46 (95% CI, 0.30 to 0.70) for myocardial infarction.",
            [Q("0.46", "number", 0.46, low=0.30, high=0.70)], role="RESULTS"),

@@ -310,3 +310,11 @@ def test_quantities_points_are_not_percent_in_the_units_table() -> None:
     names = pint_names(load_rules())
     assert names["percentage points"] is None
     assert convert(5.0, "percentage points", "%", names) is None
+
+
+def test_quantities_ci_with_bracketed_abbreviation(finder) -> None:
+    found = find_quantities("(hazard ratio, 0.56; 95% confidence interval [CI], 0.46 to 0.69)",
+                            finder)
+    hr = next(q for q in found if q.kind == "ratio")
+    assert (hr.value, hr.low, hr.high) == (0.56, 0.46, 0.69)
+    assert not [q for q in found if q.kind == "percent"]  # the 95 is the CI's level

@@ -165,7 +165,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
     interval = (rf"(?P<lo>[{_MINUS}]?(?:{_DIGITS})){lo_unit}\s*(?:[-–—‒]|to|,|;)\s*"
                 rf"(?P<hi>[{_MINUS}]?(?:{_DIGITS}))")
     ci_re = re.compile(
-        rf"(?:{level})?(?:(?i:bayesian)\s+)?{ci_name}(?:\s*\((?:CI|CrI)\))?\s*(?:[:=,]\s*|\s+(?:of|was|from)\s+|\s*)"
+        rf"(?:{level})?(?:(?i:bayesian)\s+)?{ci_name}(?:\s*[(\[](?:CI|CrI)[)\]])?\s*(?:[:=,]\s*|\s+(?:of|was|from)\s+|\s*)"
         rf"(?P<open>[(\[])?\s*{interval}\s*(?(open)[)\]])"
     )
     bracket_ci_re = re.compile(
