@@ -13,6 +13,7 @@ FactcheckError                 exit 2 unless stated
   CitationNotFound             the story cites nothing we can resolve
   ResolveError                 (service, query)
     PaperNotFound              every client answered, none matched
+      NoConfidentMatch         a search found candidates but none clearly the story's paper
     NoAbstract                 the paper was found but no service has its abstract
     UpstreamError              429/5xx/timeout/malformed answer after retries   exit 3
   DeliveryError                sending email failed after retries               exit 3
@@ -107,6 +108,14 @@ class ResolveError(FactcheckError):
 
 class PaperNotFound(ResolveError):
     pass
+
+
+class NoConfidentMatch(PaperNotFound):
+    """The search found candidates but none clearly the story's; `outcome` lists them."""
+
+    def __init__(self, message: str, outcome: object = None):
+        super().__init__(message)
+        self.outcome = outcome  # the SearchOutcome
 
 
 class NoAbstract(ResolveError):

@@ -574,7 +574,9 @@ def _iso_date(value: object) -> str | None:
     match = re.match(r"^(\d{4})[-/](\d{2})[-/](\d{2})", text) or re.match(
         r"^(\d{4})(\d{2})(\d{2})(?:\b|T)", text)
     if not match:
-        return None
+        # a month without a day ("2008-01") is kept at that precision, never completed
+        month = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
+        return month.group(0) if month else None
     try:
         return date(*map(int, match.groups())).isoformat()
     except ValueError:

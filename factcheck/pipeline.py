@@ -4,11 +4,15 @@
 source (URL | .html/.txt file | "-")
   1. fetch      fetch.fetch_page(source)               -> Page
   2. article    extract.extract_article(page)          -> Article
-  3. citations  citations.find_citations(article)      -> tuple[Citation]   (or --paper)
-  4. sources    resolve.resolve_paper(citations)       -> Paper             (or --paper-file)
-  5. claims     Analyzer.claims(article / abstract)    -> tuple[Claim] each
-  6. align      align.align_claims(...)                -> tuple[Alignment]
-  7. compare    compare.judge(...)                     -> findings, supported
+  3. claims     Analyzer.claims(article)               -> tuple[Claim]
+  4. citations  citations.find_citations(article)      -> tuple[Citation]   (or --paper)
+  5. mention    MentionReader.read(article, claims)    -> StudyMention (on the Article)
+  6. sources    Resolver.resolve(citations)            -> Paper             (or --paper-file)
+                or, when the story links nothing, Resolver.resolve_mention(mention): a search
+                plan over the four services, accepted only with a clear margin
+  7. claims     Analyzer.claims(abstract)              -> tuple[Claim] per paper
+  8. align      align.align_claims(...)                -> tuple[Alignment]
+  9. compare    compare.judge(...)                     -> findings, supported
                                                        => Report
 ```
 No stage calls the next one; only this module knows the order. `check` raises the first
@@ -30,9 +34,9 @@ import requests
 
 from . import __version__
 from .config import Settings
-from .errors import CitationNotFound, FactcheckError
+from .errors import CitationNotFound, FactcheckError, PaperNotFound
 from .rules import Rules, load_rules
-from .types import Article, Citation, Paper, Problem, Report
+from .types import Article, Citation, Claim, Paper, Problem, Report, SearchOutcome, StudyMention
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class Context:
     _cache: object | None = None
     _analyzer: object | None = None
     _resolver: object | None = None
+    _mention_reader: object | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
 
     @property
@@ -65,6 +70,13 @@ class Context:
             from .resolve import Resolver
             self._resolver = Resolver(self.settings, session=self.session, cache=self.cache)
         return self._resolver
+
+    @property
+    def mention_reader(self):  # -> factcheck.mention.MentionReader
+        if self._mention_reader is None:
+            from .mention import MentionReader
+            self._mention_reader = MentionReader(self.rules)
+        return self._mention_reader
 
     @property
     def analyzer(self):  # -> factcheck.nlp.Analyzer
@@ -106,32 +118,87 @@ def read_article(source: str, ctx: Context, render: bool = False) -> Article:
     return _timed(ctx, "article", lambda: extract_article(page, ctx.settings, ctx.rules))
 
 
-def find_papers(article: Article, ctx: Context, paper: str | None = None,
-                paper_file: Path | None = None) -> tuple[tuple[Citation, ...], tuple[Paper, ...],
-                                                         list[str]]:
-    """Stages 3-4: the story's citations, the papers they point to, and notes on the others.
+def article_claims(article: Article, ctx: Context) -> tuple[Claim, ...]:
+    """Stage 3: the story's claims (sentences with entities, numbers, directions)."""
+    analyzer = ctx.analyzer
+    return _timed(ctx, "claims", lambda: analyzer.claims(article.text, "article", _roles(article)))
 
-    The main citation must resolve (its failure is the check's failure). Other studies the story
-    cites in its body (never navigation or related-story rails) are checked too when they
-    resolve; those that do not become warnings.
+
+def read_mention(article: Article, ctx: Context, claims: tuple[Claim, ...],
+                 citations: tuple[Citation, ...]) -> Article:
+    """Stage 5: the article with its StudyMention (how it names the study) set."""
+    reader = ctx.mention_reader
+    mention = _timed(ctx, "mention", lambda: reader.read(article, claims, citations))
+    return replace(article, mention=mention)
+
+
+def search_for_paper(article: Article, ctx: Context) -> tuple[Paper, SearchOutcome]:
+    """The paper the story describes in prose (stage 6 without a link), and the search's record.
+
+    Raises:
+        NoConfidentMatch, PaperNotFound, UpstreamError, NoAbstract: as Resolver.resolve_mention.
+    """
+    mention = article.mention or StudyMention()
+    analyzer = ctx.analyzer
+    reader = ctx.mention_reader
+
+    def numbers_in(text: str) -> list[float]:
+        return [q.value for q in analyzer.quantities(text) if q.value is not None]
+
+    return _timed(ctx, "sources", lambda: ctx.resolver.resolve_mention(
+        mention, ctx.rules.setting("search"), reader.journals.same, numbers_in))
+
+
+def find_papers(article: Article, ctx: Context, paper: str | None = None,
+                paper_file: Path | None = None,
+                claims: tuple[Claim, ...] | None = None) -> tuple[tuple[Citation, ...],
+                                                                  tuple[Paper, ...], list[str],
+                                                                  Article]:
+    """Stages 4-6: the story's citations, the papers they point to, notes on the others, and
+    the article with its study mention.
+
+    The main citation must resolve (its failure is the check's failure). A story that links no
+    DOI, PMID or PMCID is searched for from what it says (`search_for_paper`); a reference
+    built from its text is tried first. Other studies the story cites in its body (never
+    navigation or related-story rails) are checked too when they resolve; those that do not
+    become warnings.
     """
     from .citations import find_citations
     from .resolve import paper_from_file
     citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
+    if claims is None:
+        claims = article_claims(article, ctx)
+    article = read_mention(article, ctx, claims, citations)
     if paper_file is not None:
-        return citations, (_timed(ctx, "sources", lambda: paper_from_file(paper_file)),), []
+        return citations, (_timed(ctx, "sources", lambda: paper_from_file(paper_file)),), [], \
+            article
     if paper:
         chosen: tuple[Citation, ...] = (citation_from_argument(paper),)
     else:
         chosen = tuple(c for c in citations if c.primary)
-    if not chosen:
-        elsewhere = f" (only {len(citations)} link(s) in navigation, footers or related-story " \
-            "rails, which never count as the story's source)" if citations else ""
-        raise CitationNotFound(
-            "the story links to no DOI, PubMed or PMC record and names no journal article we "
-            f"could search for{elsewhere}; pass the paper with --paper DOI|PMID")
     resolver = ctx.resolver
-    main = _timed(ctx, "sources", lambda: resolver.resolve(chosen))
+    linked = [c for c in chosen if c.kind in _RESOLVABLE]
+    if not linked:
+        main: Paper | None = None
+        if chosen and chosen[0].kind == "reference":
+            try:
+                main = _timed(ctx, "sources", lambda: resolver.resolve(chosen))
+                main = replace(main, found_by=main.found_by or "reference in the story")
+            except PaperNotFound as exc:
+                logger.info("reference not found, searching from the story: %s", exc)
+        if main is None:
+            if article.mention is None or article.mention.empty:
+                elsewhere = f" (only {len(citations)} link(s) in navigation, footers or " \
+                    "related-story rails, which never count as the story's source)" \
+                    if citations else ""
+                raise CitationNotFound(
+                    "the story links to no DOI, PubMed or PMC record and names no journal, "
+                    f"researcher or study we could search for{elsewhere}; pass the paper with "
+                    "--paper DOI|PMID")
+            main, _outcome = search_for_paper(article, ctx)
+    else:
+        main = _timed(ctx, "sources", lambda: resolver.resolve(chosen))
+        main = replace(main, found_by=main.found_by or _how(chosen[0], bool(paper)))
     papers, notes = [main], []
     if not paper:
         for citation in _secondary(citations, ctx.settings.max_secondary_papers):
@@ -144,7 +211,14 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
                 continue
             if not any(_same_paper(extra, p) for p in papers):
                 papers.append(extra)
-    return citations, tuple(papers), notes
+    return citations, tuple(papers), notes, article
+
+
+def _how(citation: Citation, given: bool) -> str:
+    if given:
+        return "given with --paper"
+    label = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID"}.get(citation.kind, citation.kind)
+    return f"{label} cited by the story"
 
 
 _RESOLVABLE = frozenset({"doi", "pmid", "pmcid"})
@@ -190,12 +264,15 @@ def _warnings(article: Article, papers: Iterable[Paper], claims_count: int) -> l
 
 
 def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
-                  citations: tuple[Citation, ...] = (), source: str = "") -> Report:
-    """Stages 5-7 on an article and its papers, giving the Report."""
+                  citations: tuple[Citation, ...] = (), source: str = "",
+                  claims: tuple[Claim, ...] | None = None) -> Report:
+    """Stages 7-9 on an article and its papers, giving the Report (the article's claims are
+    computed here unless given)."""
     from .align import align_claims
     from .compare import judge
     analyzer = ctx.analyzer
-    claims = _timed(ctx, "claims", lambda: analyzer.claims(article.text, "article", _roles(article)))
+    if claims is None:
+        claims = article_claims(article, ctx)
     abstract_claims = _timed(ctx, "claims_abstract", lambda: tuple(
         analyzer.claims(p.abstract, "abstract", _sections(p)) for p in papers))
     weights = ctx.rules.setting("verdicts")["align"]
@@ -227,8 +304,9 @@ def check(source: str, ctx: Context, paper: str | None = None,
     """
     ctx.timings.clear()
     article = read_article(source, ctx, render)
-    citations, papers, notes = find_papers(article, ctx, paper, paper_file)
-    report = compare_texts(article, papers, ctx, citations, source)
+    claims = article_claims(article, ctx)
+    citations, papers, notes, article = find_papers(article, ctx, paper, paper_file, claims)
+    report = compare_texts(article, papers, ctx, citations, source, claims)
     return replace(report, warnings=report.warnings + tuple(notes)) if notes else report
 
 

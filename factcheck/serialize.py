@@ -18,8 +18,9 @@ from . import types as t
 T = TypeVar("T")
 
 _CLASSES = {cls.__name__: cls for cls in (
-    t.Span, t.Page, t.Paragraph, t.Link, t.Article, t.Citation, t.Section, t.Paper, t.Quantity,
-    t.Entity, t.Claim, t.Alignment, t.Finding, t.Supported, t.Problem, t.Report)}
+    t.Span, t.Page, t.Paragraph, t.Link, t.Mentioned, t.StudyMention, t.Article, t.Citation,
+    t.Section, t.Paper, t.QueryRun, t.Candidate, t.SearchOutcome, t.Quantity, t.Entity, t.Claim,
+    t.Alignment, t.Finding, t.Supported, t.Problem, t.Report)}
 
 
 def to_data(value: Any) -> Any:

@@ -92,6 +92,43 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Mentioned:
+    """One thing the story says about its study, with where it says it.
+
+    `value` is the canonical form (a journal's title, a researcher's surname, an ISO date, a
+    number as digits); `span` the story's own words (offsets into `Article.text`).
+    """
+
+    value: str
+    span: Span
+    role: str | None = None  # researcher: first | last | lead | author | quoted | outside;
+    #                          topic: drug | condition | outcome | keyword; number: count | percent | ...
+    detail: str | None = None  # journal: its NLM abbreviation; researcher: full name; ...
+    weight: float = 1.0  # how much this item says about which paper is meant
+
+
+@dataclass(frozen=True, slots=True)
+class StudyMention:
+    """How a story names its study when it links nothing: the mention stage's reading."""
+
+    journals: tuple[Mentioned, ...] = ()
+    researchers: tuple[Mentioned, ...] = ()
+    institutions: tuple[Mentioned, ...] = ()
+    study_names: tuple[Mentioned, ...] = ()
+    registry_ids: tuple[Mentioned, ...] = ()
+    story_date: str | None = None  # ISO date of the story (page metadata, byline, dateline)
+    paper_date: Mentioned | None = None  # what the story says of the paper's date, resolved
+    window: tuple[str, str] | None = None  # ISO dates between which the paper appeared
+    topic: tuple[Mentioned, ...] = ()  # drugs, exposures, conditions, outcomes, key words
+    numbers: tuple[Mentioned, ...] = ()  # participants, follow-up, headline figures
+
+    @property
+    def empty(self) -> bool:
+        return not (self.journals or self.researchers or self.study_names or self.registry_ids
+                    or self.topic)
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """The story: main text with headline, standfirst and captions included as paragraphs."""
 
@@ -108,6 +145,7 @@ class Article:
     # What the reader of a report should know about the page itself: only a paywall teaser was
     # visible, it is a live blog, it is not in English. One sentence each.
     warnings: tuple[str, ...] = ()
+    mention: StudyMention | None = None  # set by the mention stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +185,8 @@ class Paper:
     retracted: bool = False
     notices: tuple[str, ...] = ()  # e.g. "ErratumIn: ...", "RetractionIn: ..."
     url: str | None = None
+    published: str | None = None  # ISO date (or year-month) of first publication, when known
+    found_by: str | None = None  # how the paper was found: "link", "search: author + journal", ...
 
     @property
     def abstract(self) -> str:
@@ -162,6 +202,40 @@ class Paper:
                 return section
             pos = end + len(SECTION_JOINER)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRun:
+    """One search the resolver sent: the step of the plan, the service, what it asked, what came."""
+
+    step: str
+    service: str
+    query: str  # in the service's own syntax (esearch term, Europe PMC query, parameters)
+    hits: int = 0
+    requests: int = 0  # HTTP requests it cost (0 when answered from the cache)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A paper the search found, with how well it fits what the story says."""
+
+    paper: Paper
+    score: float
+    evidence: tuple[tuple[str, float], ...] = ()  # ("author Pase", 2.4), ("journal Stroke", 3.0)
+    found_by: tuple[str, ...] = ()  # the steps of the plan that returned it
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """What searching for a story's paper did: the queries, the ranked candidates, the choice."""
+
+    mention: StudyMention
+    runs: tuple[QueryRun, ...] = ()
+    candidates: tuple[Candidate, ...] = ()  # best first
+    accepted: Candidate | None = None
+    margin: float | None = None  # the accepted candidate's lead over the next
+    reason: str = ""  # why it was accepted, or why the search abstained
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import requests
 from rapidfuzz import fuzz
@@ -32,8 +32,15 @@ from rapidfuzz import fuzz
 from .._http import RateLimiter, make_session
 from ..cache import Cache
 from ..config import Settings
-from ..errors import InputError, NoAbstract, PaperNotFound, ResolveError, UpstreamError
-from ..types import Citation, Paper, Section
+from ..errors import (
+    InputError,
+    NoAbstract,
+    NoConfidentMatch,
+    PaperNotFound,
+    ResolveError,
+    UpstreamError,
+)
+from ..types import Citation, Paper, SearchOutcome, Section, StudyMention
 from ._client import ServiceClient
 from ._parse import (
     category_for,
@@ -48,6 +55,7 @@ from .crossref import CrossrefClient
 from .europepmc import EuropePMCClient
 from .openalex import OpenAlexClient
 from .pubmed import PubMedClient
+from .search import NumbersIn, SameJournal, describe_outcome, search_paper
 
 logger = logging.getLogger(__name__)
 
@@ -338,6 +346,48 @@ class Resolver:
                 raise self._no_abstract(outcome.found, outcome.attempts or [], citation)
             tried.append((citation, outcome.attempts or []))
         raise self._not_found(tried)
+
+    def search(self, mention: StudyMention, settings: Mapping[str, Any],
+               same_journal: SameJournal, numbers_in: NumbersIn) -> SearchOutcome:
+        """Search the services for the paper a story describes (`resolve.search`), no choice made
+        final: the outcome says which candidate, if any, is accepted."""
+        return search_paper(mention, self.clients, settings, same_journal, numbers_in)
+
+    def resolve_mention(self, mention: StudyMention, settings: Mapping[str, Any],
+                        same_journal: SameJournal, numbers_in: NumbersIn) -> tuple[Paper,
+                                                                                  SearchOutcome]:
+        """The paper a story describes in prose, with its abstract, and the search that found it.
+
+        Raises:
+            NoConfidentMatch: candidates were found but none clearly wins (`exc.outcome`).
+            PaperNotFound: the story says too little to search, or nothing was found.
+            UpstreamError: the services failed for every search.
+            NoAbstract: the paper was found but no service has its abstract.
+        """
+        if mention.empty:
+            raise PaperNotFound("the story names no journal, researcher, study name or topic "
+                                "to search for")
+        outcome = self.search(mention, settings, same_journal, numbers_in)
+        if outcome.accepted is None:
+            closest = "; ".join(list(describe_outcome(outcome))[:3])
+            raise NoConfidentMatch(
+                f"no paper matches the story clearly enough ({outcome.reason})"
+                + (f"; closest: {closest}" if closest else ""), outcome)
+        chosen = outcome.accepted
+        paper = chosen.paper
+        how = (f"search: {chosen.found_by[0] if chosen.found_by else 'search'} "
+               f"(score {chosen.score:.1f}, {outcome.margin or 0:.1f} ahead of the next)")
+        ids = {k: getattr(paper, k) for k in _ID_KINDS if getattr(paper, k)}
+        if ids:
+            found = self._by_ids(ids, known={paper.source: paper})
+            if found.paper is not None:
+                return replace(found.paper, found_by=how), outcome
+            if found.found:
+                raise self._no_abstract(found.found, found.attempts or [],
+                                        Citation(kind="reference", value=paper.title or ""))
+        if paper.sections:
+            return replace(paper, found_by=how), outcome
+        raise self._no_abstract([paper], [], Citation(kind="reference", value=paper.title or ""))
 
     def resolve_query(self, query: str) -> Paper:
         """Resolve a DOI, PMID, PMCID or reference text given as one string (`factcheck resolve`).

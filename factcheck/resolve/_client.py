@@ -52,6 +52,7 @@ class ServiceClient:
         self.cache = cache
         self.limiter = limiter or RateLimiter(settings.service_rates.get(self.service, 0.0))
         self.base_url = settings.service_urls[self.service].rstrip("/")
+        self.requests = 0  # HTTP requests sent (cache answers not counted): the search budget
 
     @property
     def name(self) -> str:
@@ -94,6 +95,7 @@ class ServiceClient:
                 logger.debug("cache hit: %s %s", self.service, key)
                 return text
         url = f"{self.base_url}/{path.lstrip('/')}"
+        self.requests += 1
         try:
             resp = get(self.session, url, self.settings, params=self._params(params),
                        limiter=self.limiter, max_bytes=self.settings.max_page_bytes)

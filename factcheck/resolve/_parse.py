@@ -201,6 +201,8 @@ def _pubmed_article(article_el: etree._Element) -> Paper:
             year = _year(_text(pub_date.find("Year"))) or _year(_text(pub_date.find("MedlineDate")))
     if year is None:
         year = _year(_text(art.find("ArticleDate/Year")))
+    published = _pubmed_date(art.find("ArticleDate")) or (
+        _pubmed_date(journal.find("JournalIssue/PubDate")) if journal is not None else None)
     if journal_title is None:
         journal_title = _text(citation.find("MedlineJournalInfo/MedlineTA")) or None
 
@@ -263,7 +265,31 @@ def _pubmed_article(article_el: etree._Element) -> Paper:
         retracted=retracted,
         notices=tuple(notices),
         url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None,
+        published=published,
     )
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def _iso(year: object, month: object = None, day: object = None) -> str | None:
+    """"2019-03-05", "2019-03" or "2019" from date parts (month as a number or a name)."""
+    y = _year(str(year or ""))
+    if y is None:
+        return None
+    m = str(month or "").strip()
+    mm = int(m) if m.isdigit() else _MONTHS.get(m[:3].lower())
+    if not mm or not 1 <= mm <= 12:
+        return str(y)
+    d = str(day or "").strip()
+    return f"{y}-{mm:02d}-{int(d):02d}" if d.isdigit() and 1 <= int(d) <= 31 else f"{y}-{mm:02d}"
+
+
+def _pubmed_date(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    return _iso(_text(el.find("Year")), _text(el.find("Month")), _text(el.find("Day")))
 
 
 def parse_efetch_xml(xml: str, query: str | None = None) -> list[Paper]:
@@ -371,7 +397,15 @@ def _europepmc_record(rec: dict) -> Paper:
         retracted=retracted,
         notices=tuple(notices),
         url=f"https://europepmc.org/article/{src}/{rid}" if src and rid else None,
+        published=_iso_text(rec.get("firstPublicationDate") or rec.get("electronicPublicationDate")
+                            or journal_info.get("printPublicationDate")),
     )
+
+
+def _iso_text(value: object) -> str | None:
+    """An ISO date ("2019-03-05", "2019-03", "2019") from a service's date string."""
+    m = re.match(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", str(value or ""))
+    return _iso(m.group(1), m.group(2), m.group(3)) if m else None
 
 
 def parse_europepmc_json(text: str, query: str | None = None) -> list[Paper]:
@@ -475,7 +509,20 @@ def _crossref_work(message: dict) -> Paper:
         retracted=retracted,
         notices=tuple(dict.fromkeys(notices)),
         url=message.get("URL") or (f"https://doi.org/{doi}" if doi else None),
+        published=_date_parts(message),
     )
+
+
+def _date_parts(message: dict) -> str | None:
+    """The earliest of Crossref's online and print dates, as an ISO date."""
+    found = []
+    for key in ("published-online", "published-print", "issued", "published"):
+        parts = (message.get(key) or {}).get("date-parts") or []
+        if parts and isinstance(parts[0], list) and parts[0] and parts[0][0]:
+            iso = _iso(*(list(parts[0]) + [None, None])[:3])
+            if iso:
+                found.append(iso)
+    return min(found) if found else None
 
 
 def parse_crossref_json(text: str, query: str | None = None) -> Paper:
@@ -536,6 +583,21 @@ def parse_openalex_json(text: str, query: str | None = None) -> Paper:
     work = _expect(load_json(text, "openalex", query), dict, "openalex", query, "the answer")
     if "results" in work and "id" not in work:
         raise _malformed("openalex", "JSON", query, ValueError("a list answer, not one work"))
+    return _openalex_work(work)
+
+
+def parse_openalex_list(text: str, query: str | None = None) -> list[Paper]:
+    """The Papers of an OpenAlex `/works?search=...` answer (`results[]`), in order.
+
+    Raises:
+        UpstreamError: the text is not JSON or has no `results` list.
+    """
+    data = _expect(load_json(text, "openalex", query), dict, "openalex", query, "the answer")
+    results = _expect(data.get("results"), list, "openalex", query, "results")
+    return [_openalex_work(w) for w in results if isinstance(w, dict)]
+
+
+def _openalex_work(work: dict) -> Paper:
     ids = work.get("ids") or {}
     abstract = rebuild_inverted_index(work.get("abstract_inverted_index"))
     source = ((work.get("primary_location") or {}).get("source") or {})
@@ -561,9 +623,10 @@ def parse_openalex_json(text: str, query: str | None = None) -> Paper:
         pmid=_openalex_id(ids.get("pmid")),
         pmcid=_openalex_id(ids.get("pmcid"), "PMC"),
         journal=clean_text(source.get("display_name")) or None,
-        year=int(year) if isinstance(year, int) or str(year or "").isdigit() else None,
+        year=int(str(year)) if isinstance(year, int) or str(year or "").isdigit() else None,
         authors=tuple(authors),
         publication_types=tuple(types),
         retracted=retracted,
         url=f"https://doi.org/{doi}" if doi else (work.get("id") or None),
+        published=_iso_text(work.get("publication_date")),
     )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from ..types import Paper
 from ._client import ServiceClient
 from ._parse import normalize_doi, parse_crossref_items, parse_crossref_json
+from ._query import SearchQuery, crossref_params
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,20 @@ class CrossrefClient(ServiceClient):
         query = f"reference {reference!r}"
         text = self.fetch("works", {"query.bibliographic": reference, "rows": str(limit)}, query)
         return parse_crossref_items(text, query) if text else []
+
+    def find(self, q: SearchQuery, limit: int) -> list[Paper]:
+        """Works ranked by Crossref for a search-plan query, best first (one request).
+
+        Raises:
+            UpstreamError: Crossref failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        params = crossref_params(q)
+        if not any(k.startswith("query") for k in params):
+            return []  # a filter alone lists every work of the period
+        params["rows"] = str(limit)
+        text = self.fetch("works", params, f"search {q.describe()!r}")
+        return [paper for paper, _ in parse_crossref_items(text, q.describe())] if text else []
 
     def search(self, reference: str, limit: int = 5) -> list[Paper]:
         """Candidate papers for a reference string, best first; unvalidated.

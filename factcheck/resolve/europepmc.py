@@ -12,6 +12,7 @@ import re
 from ..types import Paper
 from ._client import ServiceClient
 from ._parse import normalize_doi, parse_europepmc_json
+from ._query import SearchQuery, europepmc_query
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +28,20 @@ class EuropePMCClient(ServiceClient):
     def _empty_answer(self, path: str, text: str) -> bool:
         return re.search(r'"hitCount"\s*:\s*0\b', text) is not None
 
-    def _search(self, search_query: str, query: str) -> list[Paper]:
+    def _search(self, search_query: str, query: str, page_size: str = _PAGE_SIZE) -> list[Paper]:
         text = self.fetch("search", {"query": search_query, "resultType": "core",
-                                     "format": "json", "pageSize": _PAGE_SIZE}, query)
+                                     "format": "json", "pageSize": page_size}, query)
         return parse_europepmc_json(text, query) if text else []
+
+    def find(self, q: SearchQuery, limit: int) -> list[Paper]:
+        """Papers matching a search-plan query, best first, with their abstracts (one request).
+
+        Raises:
+            UpstreamError: Europe PMC failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        query = europepmc_query(q)
+        return self._search(query, f"search {query!r}", str(limit))
 
     def by_doi(self, doi: str) -> Paper | None:
         """The Europe PMC record whose DOI is `doi`, or None.

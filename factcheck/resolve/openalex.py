@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from ..types import Paper
 from ._client import ServiceClient
-from ._parse import normalize_doi, parse_openalex_json
+from ._parse import normalize_doi, parse_openalex_json, parse_openalex_list
+from ._query import SearchQuery, openalex_params
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +67,17 @@ class OpenAlexClient(ServiceClient):
         """
         pmcid = pmcid.strip().upper()
         return self._work(f"pmcid:{pmcid}", f"PMCID {pmcid}")
+
+    def find(self, q: SearchQuery, limit: int) -> list[Paper]:
+        """Works ranked by OpenAlex for a search-plan query, best first, with abstracts.
+
+        Raises:
+            UpstreamError: OpenAlex failed or answered malformed JSON.
+            PaperNotFound: offline and not cached.
+        """
+        params = openalex_params(q)
+        if "search" not in params:
+            return []  # a filter alone lists every work of the period
+        params["per-page"] = str(limit)
+        text = self.fetch("works", params, f"search {q.describe()!r}")
+        return parse_openalex_list(text, q.describe()) if text else []

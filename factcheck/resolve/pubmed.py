@@ -14,6 +14,7 @@ from typing import Mapping
 from ..types import Paper
 from ._client import ServiceClient
 from ._parse import normalize_doi, parse_efetch_xml, parse_esearch_json
+from ._query import SearchQuery, pubmed_term
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +104,13 @@ class PubMedClient(ServiceClient):
         """
         query = f"reference {reference!r}"
         return self.efetch(self.esearch(reference, limit, query), query)
+
+    def find(self, q: SearchQuery, limit: int) -> list[Paper]:
+        """Papers matching a search-plan query, best first (esearch then one efetch).
+
+        Raises:
+            UpstreamError: PubMed failed or answered malformed data.
+            PaperNotFound: offline and not cached.
+        """
+        term = pubmed_term(q)
+        return self.efetch(self.esearch(term, limit, f"search {term!r}"), f"search {term!r}")

@@ -1,0 +1,661 @@
+"""Mention stage: Article -> StudyMention, how the story names its study when it links nothing.
+
+What an editor hunting for the paper reads in a story, each item with the story's own words:
+
+1. journals, from `rules/mention/journals.tsv` (titles, NLM abbreviations, the aliases news uses:
+   "the BMJ", "British Medical journal", "NEJM"); a title that is an ordinary word ("Stroke",
+   "Science") counts only after a cue from `journal_cues.txt` ("published in the journal
+   Stroke"); an unlisted capitalised name right after "published in" is kept as written;
+2. researchers, with their role: a name after a title ("Dr.", "Professor"), beside a reporting
+   verb ("said Jane Doe"), before a degree ("Jane Doe, Ph.D."), with a role cue from
+   `researcher_roles.tsv` ("lead author", "senior author", "led by", "and colleagues"); a person
+   "not involved in the study" (`outside_cues.txt`) is an outside expert, never searched;
+3. institutions (a capitalised phrase with a head word from `institution_heads.txt`);
+4. study names: "the Framingham Heart Study", "the D-Health trial", "known as CancerSEEK";
+5. trial registry numbers (the citations stage's NCT/ISRCTN/... citations);
+6. dates: the story's (page metadata, else a dateline) and what it says of the paper's
+   ("published Monday", "yesterday", "in the March 5 issue", "online Oct. 17"), turned into a
+   window of dates between which the paper appeared (`rules/mention/mention.toml`);
+7. the topic: the claims stage's drugs, conditions and outcomes, and the words of the headline
+   and lead that are rare in general English (wordfreq), weighted;
+8. numbers that identify a study: participant counts, follow-up, headline percentages, from
+   the claims' quantities.
+
+The stage reads the claims stage's sentences, entities and quantities; it parses nothing again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Iterable, Mapping, Sequence
+
+from wordfreq import zipf_frequency
+
+from .rules import Rules
+from .types import Article, Citation, Claim, Mentioned, Span, StudyMention
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JournalVocabulary", "MentionReader", "read_mention"]
+
+_SP = r"[ \t\u00a0]+"  # names never run across a line break
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
+_NAME_WORD = rf"(?:[{_UPPER}][^\W\d_]*(?:[-'’][{_UPPER}]?[^\W\d_]+)*)"
+_INITIAL = rf"[{_UPPER}]\."
+# "Jane Doe", "Melissa G. Hunt", "Hanna Savolainen-Peltonen", "Ludwig van Beethoven"
+_PERSON = (rf"{_NAME_WORD}(?:{_SP}(?:{_INITIAL}[ \t]*)+)?{_SP}(?:(?:van|von|de|der|den|da|di|du|la|le)"
+           rf"{_SP})?{_NAME_WORD}")
+_ACRONYM = r"[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*(?:[ \t]\d{1,2}(?!\d))?"
+_POSSESSIVE = re.compile(r"['’]s$")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
+_ISO = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c)).lower()
+
+
+def _alternation(terms: Iterable[str]) -> str:
+    return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(set(terms), key=len,
+                                                                        reverse=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Journal:
+    title: str
+    abbrev: str | None
+    needs_cue: bool
+
+
+class JournalVocabulary:
+    """The journals of `rules/mention/journals.tsv`: find them in text, and tell whether two
+    spellings of a journal's name (a story's, a service's) mean the same journal."""
+
+    def __init__(self, rows: Sequence[Mapping[str, str]]) -> None:
+        self._by_key: dict[str, _Journal] = {}
+        plain: list[str] = []  # found case-insensitively anywhere
+        cased: list[str] = []  # found only as written, and only after a cue
+        for row in rows:
+            title = row["title"].strip()
+            journal = _Journal(title, row.get("abbrev", "").strip() or None,
+                               row.get("needs_cue", "").strip().lower() == "yes")
+            names = [title, journal.abbrev or ""]
+            names += [a.strip() for a in row.get("aliases", "").split("|")]
+            for name in filter(None, names):
+                self._by_key.setdefault(self.key(name), journal)
+                if journal.needs_cue and name in (title, journal.abbrev):
+                    cased.append(name)
+                elif name.isupper() and len(name) <= 6:
+                    cased.append(name)  # BMJ, JAMA, NEJM: as written, but anywhere
+                else:
+                    plain.append(name)
+        self._plain = re.compile(rf"(?<![\w&-])(?:the\s+)?(?P<name>{_alternation(plain)})(?![\w&-])",
+                                 re.IGNORECASE) if plain else None
+        self._cased = re.compile(rf"(?<![\w&-])(?P<name>{_alternation(cased)})(?![\w&-])") \
+            if cased else None
+
+    @staticmethod
+    def key(name: str) -> str:
+        """A journal name reduced for comparison: folded, no "the", no punctuation, & = and."""
+        text = _fold(name).replace("&", " and ")
+        words = re.findall(r"[a-z0-9]+", text)
+        if words and words[0] == "the":
+            words = words[1:]
+        return " ".join(words)
+
+    def lookup(self, name: str | None) -> _Journal | None:
+        """The listed journal `name` spells, or None."""
+        return self._by_key.get(self.key(name or "")) if name else None
+
+    def same(self, a: str | None, b: str | None) -> bool:
+        """Whether two names (title, abbreviation or alias) are the same journal."""
+        if not a or not b:
+            return False
+        ka, kb = self.key(a), self.key(b)
+        if ka == kb:
+            return True
+        ja, jb = self._by_key.get(ka), self._by_key.get(kb)
+        return ja is not None and ja is jb
+
+    def find(self, text: str) -> list[tuple[int, int, _Journal, bool]]:
+        """(start, end, journal, needs a cue) of every listed name in `text`, in text order."""
+        found: dict[int, tuple[int, int, _Journal, bool]] = {}
+        for pattern in (self._plain, self._cased):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(text):
+                journal = self._by_key.get(self.key(m.group("name")))
+                if journal is None:
+                    continue
+                start, end = m.start("name"), m.end("name")
+                # a needs-cue title as one word of a longer capitalised name is not the journal
+                prev = found.get(start)
+                if prev is None or end - start > prev[1] - prev[0]:
+                    found[start] = (start, end, journal, journal.needs_cue and pattern is self._cased
+                                    and m.group("name") in (journal.title, journal.abbrev))
+        out = sorted(found.values())
+        kept: list[tuple[int, int, _Journal, bool]] = []
+        for item in out:  # drop a match inside a longer one
+            if kept and item[0] < kept[-1][1]:
+                continue
+            kept.append(item)
+        return kept
+
+
+class MentionReader:
+    """Reads a StudyMention from an article and its claims; build once per run (`Context`).
+
+    Args:
+        rules: the loaded rules (`rules/mention/*`, the `mention` settings).
+    """
+
+    def __init__(self, rules: Rules) -> None:
+        self.settings = rules.setting("mention")
+        self.journals = JournalVocabulary(rules.table("journals"))
+        roles = rules.table("researcher_roles")
+        self._roles_before = {r["cue"]: r["role"] for r in roles if r["where"] in ("before", "either")}
+        self._roles_after = {r["cue"]: r["role"] for r in roles if r["where"] in ("after", "either")}
+        self._outside = tuple(sorted(rules.lexicon("outside_cues")))
+        honorifics = _alternation(h for h in rules.lexicon("honorifics"))
+        speech = _alternation(rules.lexicon("speech_words"))
+        before = _alternation(self._roles_before)
+        after = _alternation(self._roles_after)
+        apposition = _alternation(c for c in self._roles_after if not c.startswith(("and ", "et ")))
+        cue_words = rf"(?:(?i:{honorifics})\.?(?:{_SP}of{_SP}[a-z]+(?:{_SP}[a-z]+)?)?{_SP})"
+        fillers = _alternation(rules.lexicon("name_stops"))
+        self._people = (
+            # "Dr. Jane Doe", "Professor Doe", "professor of medicine Thomas J. Wang"
+            re.compile(rf"(?<![\w.])(?i:{honorifics})\.?(?:{_SP}of{_SP}[a-z]+(?:{_SP}[a-z]+)?)?{_SP}"
+                       rf"(?P<name>{_PERSON}|{_NAME_WORD})"),
+            # "lead author Jane Doe", "led by Dr. Jane Doe", "lead author, psychologist Jane Doe"
+            re.compile(rf"(?i:\b(?P<cue>{before}))(?:,)?{_SP}(?:was{_SP})?"
+                       rf"(?:(?!(?:{fillers})\b)[a-z]+{_SP}){{0,2}}{cue_words}?(?P<name>{_PERSON})"),
+            # "Jane Doe, the study's senior author"
+            re.compile(rf"(?P<name>{_PERSON}|{_NAME_WORD}),{_SP}(?:[\w'’.-]+{_SP}){{0,4}}?"
+                       rf"(?i:(?P<cue>{apposition}))\b"),
+            # "Jane Doe and colleagues", "Doe et al", "Jane Doe lead author"
+            re.compile(rf"(?P<name>{_PERSON}|{_NAME_WORD}){_SP}(?i:(?P<cue>{after}))\b"),
+            # "said Jane Doe", "says Dr. Doe"
+            re.compile(rf"\b(?:{speech}){_SP}{cue_words}?(?P<name>{_PERSON})"),
+            # "Jane Doe said", "Jane Doe, an epidemiologist at X, said"
+            re.compile(rf"(?P<name>{_PERSON})(?:,[^,.;\n]{{3,90}},)?{_SP}(?:{speech})\b"),
+        )
+        self._degrees = re.compile(rf"(?P<name>{_PERSON}),?{_SP}(?:{_dotted(rules.lexicon('degrees'))})"
+                                   r"(?![\w])")
+        heads = _alternation(rules.lexicon("institution_heads"))
+        connector = rf"(?:{_SP}(?:of|for|and|de|di|du|the|&)){{0,2}}{_SP}"
+        self._institutions = re.compile(
+            rf"(?:the{_SP})?(?P<name>(?:{_NAME_WORD}{_SP}){{0,4}}(?i:{heads})(?:{connector}{_NAME_WORD}){{0,4}}"
+            rf"|(?i:{heads}){connector}{_NAME_WORD}(?:{connector}{_NAME_WORD}){{0,3}})")
+        self._study_heads = _alternation(rules.lexicon("study_heads"))
+        self._study_named = re.compile(
+            rf"\b(?:the{_SP})?(?P<name>(?:{_NAME_WORD}|{_ACRONYM})(?:{_SP}(?:{_NAME_WORD}|{_ACRONYM}|"
+            rf"of|and)){{0,4}}{_SP}(?:{_titlecase(self._study_heads)}))\b")
+        self._study_acronym = re.compile(
+            rf"\b(?:the{_SP})?(?P<name>{_ACRONYM}){_SP}(?i:{self._study_heads})\b"
+            rf"|\b(?:known{_SP}as|called|dubbed|named){_SP}(?P<called>{_ACRONYM}|{_NAME_WORD})")
+        self._acronym_stops = rules.lexicon("acronym_stops")
+        self._name_stops = rules.lexicon("name_stops")
+        # between the cue and the name only lowercase words, numbers and dates ("published on
+        # Thursday in", "the January 8, 2007 issue of"), never another capitalised name
+        dated = _alternation([*(r["name"] for r in rules.table("month_numbers")),
+                              *(r["phrase"] for r in rules.table("date_words"))])
+        self._journal_cue = re.compile(
+            rf"(?i:\b(?:{_alternation(rules.lexicon('journal_cues'))}))"
+            rf"(?:[ \t]+(?:[a-z][\w'’-]*|[\d,.]+|(?i:{dated})\.?,?)){{0,6}}[ \t]*$")
+        self._unlisted_journal = re.compile(
+            rf"(?i:\b(?:published|appear(?:s|ed)?|reported)(?:\s+(?:online|today|yesterday|"
+            rf"this\s+week|on\s+\w+|\w+day))?\s+in\s+(?:the\s+)?(?:(?:medical|scientific|peer-reviewed)\s+)?"
+            rf"(?:journal\s+)?)(?P<name>{_NAME_WORD}(?:\s+(?:of\s+(?:the\s+)?|and\s+|&\s+)?{_NAME_WORD}){{0,7}})")
+        months = {r["name"]: int(r["number"]) for r in rules.table("month_numbers")}
+        self._months = months
+        month_alt = _alternation(months)
+        self._month_day = re.compile(
+            rf"(?i:\b(?P<month>{month_alt})\.?)\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+            rf"(?:,?\s+(?P<year>(?:19|20)\d\d))?"
+            rf"|\b(?P<day2>\d{{1,2}})\s+(?i:(?P<month2>{month_alt}))\.?(?:,?\s+(?P<year2>(?:19|20)\d\d))?")
+        self._date_words = {r["phrase"]: (r["days"], r["weekday"]) for r in rules.table("date_words")}
+        self._date_word = re.compile(rf"(?i:\b(?P<word>{_alternation(self._date_words)})\b)")
+        self._published_cue = re.compile(
+            r"(?i:\b(?:published|publish|released|appear(?:s|ed|ing)?|out|issue|online|reported|"
+            r"announced|presented|unveiled)\b)")
+        self._news = rules.lexicon("news_words")
+        self._study_cue = re.compile(rf"(?i:\b(?:{_alternation(rules.lexicon('study_cues'))})\b)")
+
+    # -- the stage ---------------------------------------------------------------------------
+
+    def read(self, article: Article, claims: Sequence[Claim] = (),
+             citations: Sequence[Citation] = ()) -> StudyMention:
+        """The StudyMention of `article`.
+
+        Args:
+            article: the story.
+            claims: the claims stage's sentences of the story (entities, quantities).
+            citations: the citations stage's findings (trial registry numbers are taken).
+
+        Returns:
+            The mention; fields the story does not give are empty.
+        """
+        text = article.text
+        sentences = [c.span for c in claims] or [Span(0, len(text), text)]
+        journals = self._find_journals(text, sentences)
+        institutions = self._find_institutions(text)
+        researchers = self._find_researchers(text, sentences, institutions, journals)
+        study_names = self._find_study_names(text, institutions, journals)
+        registry = tuple(Mentioned(c.value, _span_of(text, c.value, c.quote), role=c.kind)
+                         for c in citations if c.kind in ("nct", "trial"))
+        story_date = _iso_day(article.published) or self._dateline(article)
+        paper_date, window = self._dates(text, sentences, story_date)
+        taken = [m.span for m in (*journals, *researchers, *institutions, *study_names)]
+        named = journals or researchers or study_names or registry
+        # a story that names nothing and never says it reports a study is not searched for
+        topic = self._topic(article, claims, taken) if named or self._study_cue.search(text) \
+            else ()
+        numbers = self._numbers(claims)
+        mention = StudyMention(journals=journals, researchers=researchers,
+                               institutions=institutions, study_names=study_names,
+                               registry_ids=registry, story_date=story_date,
+                               paper_date=paper_date, window=window, topic=topic, numbers=numbers)
+        logger.debug("mention: journals %s, researchers %s, window %s",
+                     [j.value for j in journals], [r.value for r in researchers], window)
+        return mention
+
+    # -- journals ----------------------------------------------------------------------------
+
+    def _find_journals(self, text: str, sentences: Sequence[Span]) -> tuple[Mentioned, ...]:
+        out: list[Mentioned] = []
+        seen: set[str] = set()
+        for start, end, journal, needs_cue in self.journals.find(text):
+            before = text[_sentence_start(sentences, start):start]
+            cued = bool(self._journal_cue.search(before))
+            if needs_cue and not cued:
+                continue
+            weight = 1.0 if cued else 0.8
+            if journal.title in seen:
+                continue
+            seen.add(journal.title)
+            out.append(Mentioned(journal.title, Span(start, end, text[start:end]), role="listed",
+                                 detail=journal.abbrev, weight=weight))
+        if not out:
+            for m in self._unlisted_journal.finditer(text):
+                name = _trim_name(m.group("name"), self._name_stops)
+                if not name or len(name) < 4 or name.lower() in self._news:
+                    continue
+                start = m.start("name")
+                out.append(Mentioned(name, Span(start, start + len(name), name), role="unlisted",
+                                     weight=0.6))
+                break
+        return tuple(out)
+
+    # -- people and places -------------------------------------------------------------------
+
+    def _find_institutions(self, text: str) -> tuple[Mentioned, ...]:
+        out: list[Mentioned] = []
+        seen: set[str] = set()
+        for m in self._institutions.finditer(text):
+            raw = re.split(r"['’]s\b", m.group("name"))[0]
+            name = _trim_name(raw, self._name_stops)
+            if not name or not any(ch.isupper() for ch in name[:1]) or len(name.split()) < 2:
+                continue
+            key = name.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            start = m.start("name") + m.group("name").find(name)
+            out.append(Mentioned(name, Span(start, start + len(name), name), role="institution"))
+        return tuple(out)
+
+    def _find_researchers(self, text: str, sentences: Sequence[Span],
+                          institutions: Sequence[Mentioned],
+                          journals: Sequence[Mentioned]) -> tuple[Mentioned, ...]:
+        blocked = [m.span for m in (*institutions, *journals)]
+        people: dict[str, Mentioned] = {}
+        order: list[str] = []
+        for sentence in sentences:
+            chunk = text[sentence.start:sentence.end]
+            outside = any(cue in chunk.lower() for cue in self._outside)
+            for pattern in (*self._people, self._degrees):
+                for m in pattern.finditer(chunk):
+                    raw = m.group("name")
+                    name = _clean_person(raw, self._name_stops)
+                    if not name:
+                        continue
+                    start = sentence.start + m.start("name") + raw.find(name)
+                    span = Span(start, start + len(name), name)
+                    if any(_overlaps(span, b) for b in blocked):
+                        continue
+                    cue = (m.groupdict().get("cue") or "").lower()
+                    cue = " ".join(cue.split())
+                    role = (self._roles_before.get(cue) or self._roles_after.get(cue)
+                            or ("outside" if outside else "quoted"))
+                    surname = name.split()[-1]
+                    key = _fold(surname)
+                    known = people.get(key)
+                    if known is None:
+                        people[key] = Mentioned(surname, span, role=role, detail=name)
+                        order.append(key)
+                    else:
+                        better = _stronger_role(known.role, role)
+                        full = known.detail if len(known.detail or "") >= len(name) else name
+                        people[key] = Mentioned(surname, known.span, role=better, detail=full)
+        return tuple(people[k] for k in order)
+
+    # -- study names -------------------------------------------------------------------------
+
+    def _find_study_names(self, text: str, institutions: Sequence[Mentioned],
+                          journals: Sequence[Mentioned]) -> tuple[Mentioned, ...]:
+        blocked = [m.span for m in (*institutions, *journals)]
+        out: list[Mentioned] = []
+        seen: set[str] = set()
+        for pattern in (self._study_named, self._study_acronym):
+            for m in pattern.finditer(text):
+                group = "called" if m.groupdict().get("called") else "name"
+                raw = m.group(group)
+                name = _trim_name(raw, self._name_stops)
+                if not name:
+                    continue
+                words = name.split()
+                if group == "name" and pattern is self._study_named and len(words) < 2:
+                    continue
+                if words[0].lower() in self._acronym_stops and len(words) <= 2:
+                    continue
+                start = m.start(group) + raw.find(name)
+                span = Span(start, start + len(name), name)
+                if any(_overlaps(span, b) for b in blocked) or name.lower() in seen:
+                    continue
+                seen.add(name.lower())
+                out.append(Mentioned(name, span, role="study"))
+        return tuple(out)
+
+    # -- dates -------------------------------------------------------------------------------
+
+    def _dateline(self, article: Article) -> str | None:
+        """A date written at the top of the story (byline or dateline), as an ISO date."""
+        head = article.text[: int(self.settings.get("dateline_chars", 400))]
+        for m in self._month_day.finditer(head):
+            found = self._calendar(m, None)
+            if found and (m.group("year") or m.group("year2")):
+                return found.isoformat()
+        return None
+
+    def _calendar(self, m: re.Match[str], story: date | None) -> date | None:
+        month = self._months.get((m.group("month") or m.group("month2") or "").lower())
+        day = int(m.group("day") or m.group("day2") or 0)
+        year_text = m.group("year") or m.group("year2")
+        if not month or not 1 <= day <= 31:
+            return None
+        if year_text:
+            year = int(year_text)
+        elif story is not None:
+            year = story.year
+        else:
+            return None
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            return None
+        if not year_text and story is not None and found > story + timedelta(days=31):
+            found = found.replace(year=year - 1)  # "published Dec. 30" in a January story
+        return found
+
+    def _dates(self, text: str, sentences: Sequence[Span],
+               story_iso: str | None) -> tuple[Mentioned | None, tuple[str, str] | None]:
+        story = _parse_iso(story_iso)
+        s = self.settings
+        for sentence in sentences:
+            chunk = text[sentence.start:sentence.end]
+            if not self._published_cue.search(chunk):
+                continue
+            for m in self._month_day.finditer(chunk):
+                found = self._calendar(m, story)
+                if found is None:
+                    continue
+                span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
+                pad = timedelta(days=int(s.get("exact_date_days", 30)))
+                low, high = found - pad, found + pad
+                if story is not None and not low <= story <= high + timedelta(
+                        days=int(s.get("before_story_days", 60))):
+                    # the story's own date disagrees: one of them is wrong, keep both
+                    low = min(low, story - timedelta(days=int(s.get("before_story_days", 60))))
+                    high = max(high, story + timedelta(days=int(s.get("after_story_days", 14))))
+                return Mentioned(found.isoformat(), span, role="date"), (str(low), str(high))
+            if story is not None:
+                for m in self._date_word.finditer(chunk):
+                    days, weekday = self._date_words[m.group("word").lower()]
+                    near, far = _days_back(days, weekday, story)
+                    span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
+                    pad = timedelta(days=int(s.get("relative_date_days", 14)))
+                    return (Mentioned(str(story - timedelta(days=near)), span, role="date",
+                                      detail=f"{near}-{far} days before the story"),
+                            (str(story - timedelta(days=far) - pad),
+                             str(story - timedelta(days=near) + pad)))
+            y = _YEAR.search(chunk)
+            if y and story is None:
+                span = Span(sentence.start + y.start(), sentence.start + y.end(), y.group(0))
+                year = int(y.group(1))
+                return Mentioned(str(year), span, role="year"), (f"{year - 1}-07-01", f"{year}-12-31")
+        if story is not None:
+            return None, (str(story - timedelta(days=int(s.get("before_story_days", 60)))),
+                          str(story + timedelta(days=int(s.get("after_story_days", 14)))))
+        return None, None
+
+    # -- topic and numbers -------------------------------------------------------------------
+
+    def _topic(self, article: Article, claims: Sequence[Claim],
+               taken: Sequence[Span]) -> tuple[Mentioned, ...]:
+        s = self.settings
+        role_weight: Mapping[str, float] = s.get("role_weights", {})
+        lead = int(s.get("lead_paragraphs", 3))
+        scores: dict[str, float] = {}
+        first: dict[str, Mentioned] = {}
+        surface: dict[str, dict[str, int]] = {}
+        body_seen = 0
+        for paragraph in article.paragraphs:
+            role: str = paragraph.role
+            if role == "body":
+                body_seen += 1
+            weight = float(role_weight.get(role, 1.0))
+            if role == "body" and body_seen <= lead:
+                weight = float(role_weight.get("lead", weight))
+            chunk = article.text[paragraph.start:paragraph.end]
+            for m in _WORD.finditer(chunk):
+                start = paragraph.start + m.start()
+                span = Span(start, start + len(m.group(0)), m.group(0))
+                if any(_overlaps(span, t) for t in taken):
+                    continue
+                word = m.group(0)
+                low = word.lower()
+                if len(low) < 3 or low in self._news:
+                    continue
+                rarity = float(s.get("common_zipf", 6.0)) - zipf_frequency(low, "en")
+                if rarity <= float(s.get("min_rarity", 1.2)):
+                    continue
+                key = _stem(low)
+                scores[key] = scores.get(key, 0.0) + weight * rarity
+                surface.setdefault(key, {}).setdefault(low, 0)
+                surface[key][low] += 1
+                first.setdefault(key, Mentioned(low, span, role="keyword"))
+        labels: Mapping[str, str] = s.get("entity_roles", {})
+        boost = float(s.get("entity_boost", 1.5))
+        for claim in claims:
+            for entity in claim.entities:
+                label = labels.get(entity.label)
+                if label is None:
+                    continue
+                for word in entity.norm.split():
+                    key = _stem(word)
+                    if key in scores:
+                        scores[key] *= boost
+                        first[key] = Mentioned(first[key].value, first[key].span, role=label)
+        ranked = sorted(scores, key=lambda k: -scores[k])[: int(s.get("max_topic_words", 12))]
+        out = []
+        for key in ranked:
+            forms = surface[key]
+            value = max(forms, key=lambda f: forms[f])
+            seen_at = first[key]
+            out.append(Mentioned(value, seen_at.span, role=seen_at.role, detail=key,
+                                 weight=round(math.log1p(scores[key]), 3)))
+        return tuple(out)
+
+    def _numbers(self, claims: Sequence[Claim]) -> tuple[Mentioned, ...]:
+        s = self.settings
+        out: list[Mentioned] = []
+        seen: set[tuple[str, str]] = set()
+        for claim in claims:
+            for q in claim.quantities:
+                if q.value is None or not math.isfinite(q.value) or q.kind in ("ci", "p_value"):
+                    continue
+                if q.kind == "count" and q.value < float(s.get("min_count", 20)):
+                    continue
+                if q.kind not in ("count", "percent", "ratio", "duration", "measure", "number"):
+                    continue
+                if q.kind == "number" and (q.value < 100 or 1900 <= q.value <= 2100):
+                    continue
+                value = _digits(q.value)
+                key = (q.kind, value)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(Mentioned(value, q.span, role=q.kind, detail=q.qualifier,
+                                     weight=_distinctive(q.value, q.kind, q.qualifier)))
+        return tuple(out[: int(s.get("max_numbers", 20))])
+
+
+def read_mention(article: Article, rules: Rules, claims: Sequence[Claim] = (),
+                 citations: Sequence[Citation] = ()) -> StudyMention:
+    """The StudyMention of `article` (builds a MentionReader; reuse one for many stories).
+
+    Args:
+        article: the story.
+        rules: the loaded rules.
+        claims: the story's claims (sentences, entities, quantities), from the claims stage.
+        citations: the story's citations (registry numbers are taken from them).
+    """
+    return MentionReader(rules).read(article, claims, citations)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+_ROLE_RANK = {"first": 5, "last": 5, "lead": 4, "author": 3, "quoted": 1, "outside": 0}
+
+
+def _stronger_role(a: str | None, b: str | None) -> str | None:
+    if a == "outside" or b == "outside":
+        # an author role said anywhere wins over a not-involved sentence elsewhere
+        other = b if a == "outside" else a
+        return other if _ROLE_RANK.get(other or "", 0) >= 3 else "outside"
+    return a if _ROLE_RANK.get(a or "", 0) >= _ROLE_RANK.get(b or "", 0) else b
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _sentence_start(sentences: Sequence[Span], offset: int) -> int:
+    for s in sentences:
+        if s.start <= offset < s.end:
+            return s.start
+    return max(0, offset - 80)
+
+
+def _span_of(text: str, value: str, quote: str | None) -> Span:
+    for needle in (quote, value):
+        if needle:
+            at = text.find(needle)
+            if at >= 0:
+                return Span(at, at + len(needle), needle)
+    return Span(0, 0, "")
+
+
+def _trim_name(raw: str, stops: frozenset[str]) -> str:
+    words = raw.split()
+    while words and (words[0].lower().strip(".,") in stops):
+        words = words[1:]
+    while words and (words[-1].lower().strip(".,") in stops):
+        words = words[:-1]
+    return " ".join(words).strip(" ,.;:")
+
+
+def _clean_person(raw: str, stops: frozenset[str]) -> str | None:
+    words = raw.split()
+    # "Helsinki's Tomi Mikkola": the person is after the possessive
+    for i, w in enumerate(words):
+        if _POSSESSIVE.search(w):
+            words = words[i + 1:]
+            break
+    words = _trim_name(" ".join(words), stops).split()
+    if not words or words[-1].endswith("."):
+        return None
+    if any(w.lower() in stops or (w.isupper() and len(w) > 1) for w in words):
+        return None  # "The", "Monday", or an acronym ("MD", "UCL"): not a person's name
+    return " ".join(words)
+
+
+def _dotted(terms: Iterable[str]) -> str:
+    """Degrees written with or without dots: "phd" matches PhD, Ph.D., Ph.D"""
+    alts = []
+    for term in sorted(terms, key=len, reverse=True):
+        alts.append(r"\.?".join(re.escape(c) for c in term) + r"\.?")
+    return "(?i:" + "|".join(alts) + ")"
+
+
+def _titlecase(alternation: str) -> str:
+    return "|".join(w[:1].upper() + w[1:] for w in alternation.split("|"))
+
+
+def _iso_day(value: str | None) -> str | None:
+    parsed = _parse_iso(value)
+    return parsed.isoformat() if parsed else None
+
+
+def _parse_iso(value: str | None) -> date | None:
+    m = _ISO.match(value or "")
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 15))
+    except ValueError:
+        return None
+
+
+def _days_back(days: str, weekday: str, story: date) -> tuple[int, int]:
+    if weekday.strip() not in ("", "-"):
+        back = (story.weekday() - int(weekday)) % 7
+        return back, back
+    low, _, high = days.partition("-")
+    return int(low), int(high or low)
+
+
+def _stem(word: str) -> str:
+    """A crude singular: enough to count "straighteners" and "straightener" as one word."""
+    w = _fold(word)
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def _digits(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+def _distinctive(value: float, kind: str, qualifier: str | None) -> float:
+    """How much a number says about which study is meant (a head count of 657,461 says a lot,
+    "30%" little)."""
+    exact = qualifier in (None, "", "=")
+    if kind == "count" or (kind == "number" and float(value).is_integer()):
+        size = 1.0 if value >= 1000 else 0.6 if value >= 100 else 0.3
+        return size if exact else size * 0.5
+    if not float(value).is_integer():
+        return 0.7 if len(_digits(value).replace(".", "")) >= 3 else 0.5
+    return 0.3
