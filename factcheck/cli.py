@@ -134,18 +134,29 @@ def claims(file: str, origin: str, settings: Any) -> None:
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--story", "story", metavar="SOURCE",
+              help="Read a story (URL or file) and show how its paper is searched for: the study "
+                   "mention, every query, the ranked candidates.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
+              help="With --story: JSON (default) or a summary for people.")
 @common_options
-def resolve(query: str, settings: Any) -> None:
+def resolve(query: str | None, story: str | None, fmt: str, settings: Any) -> None:
     """Find a paper by DOI, PMID, PMCID or reference text and print it as JSON (exit 2 if none).
 
     Example: factcheck resolve 10.1007/s40263-025-01183-7
+    Example: factcheck resolve --story https://www.example.org/news/diet-soda-dementia --format text
     """
     from .errors import NoAbstract
     from .pipeline import build_context
     from .resolve import resolve_query
     from .serialize import to_data
     ctx = build_context(settings)
+    if story is not None:
+        from .cli_resolve import show_story_search
+        sys.exit(show_story_search(story, ctx, fmt))
+    if not query:
+        raise click.UsageError("give a DOI, PMID or reference text, or --story SOURCE")
     try:
         paper = resolve_query(query, settings, session=ctx.session, cache=ctx.cache)
     except NoAbstract as exc:

@@ -189,11 +189,11 @@ class MentionReader:
         )
         self._degrees = re.compile(rf"(?P<name>{_PERSON}),?{_SP}(?:{_dotted(rules.lexicon('degrees'))})"
                                    r"(?![\w])")
-        heads = _alternation(rules.lexicon("institution_heads"))
+        heads = _titlecase(_alternation(rules.lexicon("institution_heads")))  # "Boston University"
         connector = rf"(?:{_SP}(?:of|for|and|de|di|du|the|&)){{0,2}}{_SP}"
         self._institutions = re.compile(
-            rf"(?:the{_SP})?(?P<name>(?:{_NAME_WORD}{_SP}){{0,4}}(?i:{heads})(?:{connector}{_NAME_WORD}){{0,4}}"
-            rf"|(?i:{heads}){connector}{_NAME_WORD}(?:{connector}{_NAME_WORD}){{0,3}})")
+            rf"(?:the{_SP})?(?P<name>(?:{_NAME_WORD}{_SP}){{0,4}}(?:{heads})(?:{connector}{_NAME_WORD}){{0,4}}"
+            rf"|(?:{heads}){connector}{_NAME_WORD}(?:{connector}{_NAME_WORD}){{0,3}})")
         self._study_heads = _alternation(rules.lexicon("study_heads"))
         self._study_named = re.compile(
             rf"\b(?:the{_SP})?(?P<name>(?:{_NAME_WORD}|{_ACRONYM})(?:{_SP}(?:{_NAME_WORD}|{_ACRONYM}|"
@@ -227,6 +227,8 @@ class MentionReader:
             r"(?i:\b(?:published|publish|released|appear(?:s|ed|ing)?|out|issue|online|reported|"
             r"announced|presented|unveiled)\b)")
         self._news = rules.lexicon("news_words")
+        self._date_names = frozenset([*months, *self._date_words,
+                                      *(r["word"] for r in rules.table("number_words"))])
         self._study_cue = re.compile(rf"(?i:\b(?:{_alternation(rules.lexicon('study_cues'))})\b)")
 
     # -- the stage ---------------------------------------------------------------------------
@@ -254,11 +256,13 @@ class MentionReader:
         story_date = _iso_day(article.published) or self._dateline(article)
         paper_date, window = self._dates(text, sentences, story_date)
         taken = [m.span for m in (*journals, *researchers, *institutions, *study_names)]
-        named = journals or researchers or study_names or registry
-        # a story that names nothing and never says it reports a study is not searched for
-        topic = self._topic(article, claims, taken) if named or self._study_cue.search(text) \
-            else ()
         numbers = self._numbers(claims)
+        named = journals or researchers or study_names or registry or institutions
+        counted = any(n.role == "count" for n in numbers)
+        # a story that names nothing, counts no participants and never says it reports a study
+        # is not searched for: its topic words alone would find some paper, not its source
+        topic = self._topic(article, claims, taken) if named or counted or \
+            self._study_cue.search(text) else ()
         mention = StudyMention(journals=journals, researchers=researchers,
                                institutions=institutions, study_names=study_names,
                                registry_ids=registry, story_date=story_date,
@@ -472,11 +476,16 @@ class MentionReader:
                     continue
                 word = m.group(0)
                 low = word.lower()
-                if len(low) < 3 or low in self._news:
+                if len(low) < 3 or low in self._news or low in self._date_names or \
+                        chunk[m.end():m.end() + 2] in ("'t", "’t") or \
+                        low.endswith(tuple(s.get("skip_suffixes", ()))):
                     continue
-                rarity = float(s.get("common_zipf", 6.0)) - zipf_frequency(low, "en")
-                if rarity <= float(s.get("min_rarity", 1.2)):
-                    continue
+                zipf = zipf_frequency(low, "en")
+                if zipf > float(s.get("max_zipf", 5.8)):
+                    continue  # "people", "more", "time": never what a study is about
+                rarity = min(float(s.get("max_rarity", 2.0)), max(
+                    float(s.get("min_rarity", 0.2)),
+                    (float(s.get("common_zipf", 6.5)) - zipf) / float(s.get("rarity_scale", 2.0))))
                 key = _stem(low)
                 scores[key] = scores.get(key, 0.0) + weight * rarity
                 surface.setdefault(key, {}).setdefault(low, 0)
@@ -523,8 +532,10 @@ class MentionReader:
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append(Mentioned(value, q.span, role=q.kind, detail=q.qualifier,
-                                     weight=_distinctive(q.value, q.kind, q.qualifier)))
+                weight = _distinctive(q.value, q.kind, q.qualifier)
+                if weight > 0:
+                    out.append(Mentioned(value, q.span, role=q.kind, detail=q.qualifier,
+                                         weight=weight))
         return tuple(out[: int(s.get("max_numbers", 20))])
 
 
@@ -650,12 +661,17 @@ def _digits(value: float) -> str:
 
 
 def _distinctive(value: float, kind: str, qualifier: str | None) -> float:
-    """How much a number says about which study is meant (a head count of 657,461 says a lot,
-    "30%" little)."""
+    """How much a number says about which study is meant: a head count of 657,461 a lot, a
+    "1.64%" some, "30%" little, "six hours" nothing (small whole numbers are everywhere)."""
     exact = qualifier in (None, "", "=")
-    if kind == "count" or (kind == "number" and float(value).is_integer()):
-        size = 1.0 if value >= 1000 else 0.6 if value >= 100 else 0.3
-        return size if exact else size * 0.5
-    if not float(value).is_integer():
-        return 0.7 if len(_digits(value).replace(".", "")) >= 3 else 0.5
-    return 0.3
+    whole = float(value).is_integer()
+    if kind in ("count", "number") or (kind == "measure" and whole and value >= 1000):
+        size = 1.0 if value >= 1000 else 0.5 if value >= 100 else 0.0
+        return size if exact or not whole else size * 0.5
+    if not whole:
+        return 0.6 if len(_digits(value).replace(".", "")) >= 3 else 0.4
+    if kind == "percent" and value >= 10:
+        return 0.25
+    if kind == "duration" and value >= 10:
+        return 0.2
+    return 0.0

@@ -149,6 +149,32 @@ def search_for_paper(article: Article, ctx: Context) -> tuple[Paper, SearchOutco
         mention, ctx.rules.setting("search"), reader.journals.same, numbers_in))
 
 
+def search_story(source: str, ctx: Context, render: bool = False) -> tuple[
+        Article, tuple[Citation, ...], SearchOutcome]:
+    """`factcheck resolve --story`: the story, its citations, and what searching for its paper
+    from its prose finds (the mention read, every query, the ranked candidates), whether or not
+    it also links the paper.
+
+    Raises:
+        FactcheckError: the story cannot be read; UpstreamError when every search failed.
+    """
+    from .citations import find_citations
+    ctx.timings.clear()
+    article = read_article(source, ctx, render)
+    claims = article_claims(article, ctx)
+    citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
+    article = read_mention(article, ctx, claims, citations)
+    analyzer = ctx.analyzer
+
+    def numbers_in(text: str) -> list[float]:
+        return [q.value for q in analyzer.quantities(text) if q.value is not None]
+
+    mention = article.mention or StudyMention()
+    outcome = _timed(ctx, "sources", lambda: ctx.resolver.search(
+        mention, ctx.rules.setting("search"), ctx.mention_reader.journals.same, numbers_in))
+    return article, citations, outcome
+
+
 def find_papers(article: Article, ctx: Context, paper: str | None = None,
                 paper_file: Path | None = None,
                 claims: tuple[Claim, ...] | None = None) -> tuple[tuple[Citation, ...],

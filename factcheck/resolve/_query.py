@@ -10,8 +10,9 @@ into its service's query language with the function here that bears its name:
   AND FIRST_PDATE:[2017-02-20 TO 2017-05-21]`;
 - Crossref: `query.bibliographic` (topic words and study name), `query.author`,
   `query.container-title`, `filter=from-pub-date:…,until-pub-date:…` (ranked, never boolean);
-- OpenAlex: `search` (topic words) with `filter=from_publication_date:…,to_publication_date:…`
-  and `raw_author_name.search` for one author (ranked).
+- OpenAlex: `search` (topic words joined by OR: OpenAlex ANDs bare words) with
+  `filter=from_publication_date:…,to_publication_date:…` and `raw_author_name.search` for one
+  author (ranked by relevance).
 
 Terms are quoted wherever a service would read a space, a bracket or a colon as syntax.
 """
@@ -147,7 +148,8 @@ def openalex_params(q: SearchQuery) -> dict[str, str]:
     params: dict[str, str] = {}
     words = _words(q)
     if words:
-        params["search"] = " ".join(words)
+        # OpenAlex ANDs words that no operator joins; any of them may match, best first
+        params["search"] = " OR ".join(f'"{w}"' if " " in w else w for w in words)
     filters = []
     if q.date_from:
         filters.append(f"from_publication_date:{q.date_from}")

@@ -209,6 +209,19 @@ def _date_fit(window: tuple[str, str], paper: Paper) -> float:
     return 0.0 if gap <= 1 else -1.0
 
 
+_GROUPED = re.compile(r"\b\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+\b")
+
+
+def _ungroup(text: str) -> str:
+    """"33 947 participants" -> "33947 participants" (abstracts group thousands with spaces)."""
+    return _GROUPED.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)
+
+
+def _window_days(window: tuple[str, str]) -> int:
+    low, high = _parse_day(window[0]), _parse_day(window[1])
+    return (high - low).days if low and high else 10_000
+
+
 def _number_hits(mention: StudyMention, values: Sequence[float]) -> list[tuple[Mentioned, float]]:
     hits = []
     have = [v for v in values if v is not None and math.isfinite(v)]
@@ -225,7 +238,8 @@ def _number_hits(mention: StudyMention, values: Sequence[float]) -> list[tuple[M
 
 
 def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, Any],
-                    same_journal: SameJournal, numbers_in: NumbersIn) -> Candidate:
+                    same_journal: SameJournal, numbers_in: NumbersIn,
+                    idf: Mapping[str, float] | None = None) -> Candidate:
     """How well `paper` fits what the story says, with the evidence itemised.
 
     Args:
@@ -234,6 +248,9 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
         settings: the `search` settings (`rules/search.toml`).
         same_journal: whether two journal names are the same journal (the vocabulary's).
         numbers_in: the numbers written in a text (the NLP stage's quantity finder).
+        idf: how rare each topic word is among all the candidates (words every candidate
+            shares, like the words the query asked for, tell them apart least); 1 for all
+            when None.
     """
     w: Mapping[str, float] = settings.get("weights", {})
     evidence: list[tuple[str, float]] = []
@@ -292,18 +309,20 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
     # topic
     stems = _stems(text)
     title_stems = _stems(paper.title or "")
-    total = sum(t.weight for t in mention.topic) or 1.0
-    covered = sum(t.weight for t in mention.topic if (t.detail or _stem(t.value)) in stems)
-    in_title = sum(t.weight for t in mention.topic if (t.detail or _stem(t.value)) in title_stems)
-    coverage = covered / total
-    topic_score = float(w.get("topic", 4.0)) * coverage + float(w.get("title_topic", 2.0)) * (
-        in_title / total)
+    topic_keys = [(t.detail or _stem(t.value), t.weight) for t in mention.topic]
+    total = sum(wt for _, wt in topic_keys) or 1.0
+    coverage = sum(wt for k, wt in topic_keys if k in stems) / total
+    rare = [(k, wt * (idf or {}).get(k, 1.0)) for k, wt in topic_keys]
+    rare_total = sum(wt for _, wt in rare) or 1.0
+    distinct = sum(wt for k, wt in rare if k in stems) / rare_total
+    in_title = sum(wt for k, wt in rare if k in title_stems) / rare_total
+    topic_score = float(w.get("topic", 4.0)) * distinct + float(w.get("title_topic", 2.0)) * in_title
     if mention.topic:
         evidence.append((f"topic {coverage:.0%} of the story's key words", round(topic_score, 2)))
     # numbers
     number_score = 0.0
     if mention.numbers and paper.abstract:
-        hits = _number_hits(mention, numbers_in(paper.abstract))
+        hits = _number_hits(mention, numbers_in(_ungroup(paper.abstract)))
         number_score = min(float(w.get("numbers_cap", 3.0)),
                            float(w.get("number", 1.5)) * sum(h for _, h in hits))
         if hits:
@@ -313,6 +332,9 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
         evidence.append(("no abstract to compare", 0.0))
     score = author_total + journal_score + date_score + study_score + topic_score + number_score
     identity = author_total + max(journal_score, 0.0) + study_score + number_score
+    if date_score > 0 and mention.window and _window_days(mention.window) <= int(
+            settings.get("narrow_window_days", 120)):
+        identity += float(w.get("date_identity", 0.5))  # published when the story says
     evidence.append(("identity", round(identity, 2)))
     evidence.append(("coverage", round(coverage, 3)))
     return Candidate(paper=paper, score=round(score, 3), evidence=tuple(evidence))
@@ -330,15 +352,16 @@ def _verdict(ranked: Sequence[Candidate], settings: Mapping[str, Any],
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     margin = round(best.score - runner, 3)
     prefix = "certain_" if certain else ""
-    floor = float(settings.get(f"{prefix}accept", 7.0))
-    need = float(settings.get(f"{prefix}margin", 2.5))
+    floor = float(settings.get(f"{prefix}accept", 4.5))
+    need = float(settings.get(f"{prefix}margin", 1.5))
+    ratio = float(settings.get(f"{prefix}ratio", 1.4))
     identity = _evidence(best, "identity")
     coverage = _evidence(best, "coverage")
     if best.score < floor:
         return None, margin, f"best candidate scores {best.score:.1f}, below {floor:.1f}"
-    if margin < need:
-        return None, margin, (f"best candidate leads the next by {margin:.1f}, less than "
-                              f"{need:.1f}")
+    if margin < need or (runner > 0 and best.score < ratio * runner):
+        return None, margin, (f"best candidate ({best.score:.1f}) is not clearly ahead of the "
+                              f"next ({runner:.1f})")
     if identity < float(settings.get("min_identity", 1.0)):
         return None, margin, "the best candidate shares only topic words with the story"
     if coverage < float(settings.get("min_coverage", 0.3)):
@@ -433,9 +456,16 @@ def search_paper(mention: StudyMention, clients: Mapping[str, ServiceClient],
 
 def _rank(mention: StudyMention, pool: _Pool, settings: Mapping[str, Any],
           same_journal: SameJournal, numbers_in: NumbersIn) -> list[Candidate]:
+    texts = [_stems(f"{p.title or ''} {p.abstract}") for p in pool.papers]
+    n = len(texts)
+    idf = {}
+    for t in mention.topic:
+        key = t.detail or _stem(t.value)
+        df = sum(1 for stems in texts if key in stems)
+        idf[key] = math.log(1.0 + (n + 1.0) / (df + 1.0))
     scored = []
     for paper, steps in zip(pool.papers, pool.found_by):
-        c = score_candidate(mention, paper, settings, same_journal, numbers_in)
+        c = score_candidate(mention, paper, settings, same_journal, numbers_in, idf)
         scored.append(replace(c, found_by=tuple(steps)))
     return sorted(scored, key=lambda c: -c.score)
 
