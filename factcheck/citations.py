@@ -4,7 +4,8 @@ Where a story points at its paper, in the order they are looked for:
 
 1. its links, matched against `rules/citations/publisher_urls.tsv` (doi.org, publisher article
    pages, PubMed, PMC, Europe PMC, trial registries; press releases such as EurekAlert and
-   university newsrooms are kept as secondary `url` citations, never THE study);
+   university newsrooms are kept as secondary `url` citations, never THE study; search links
+   such as a PubMed `?term=` query keep their query string, which names the paper);
 2. identifiers written in the text: URLs, bare DOIs ("doi:10.1000/xyz.", also when a line
    break or a hyphenation split them), and the rows of `rules/citations/text_identifiers.tsv`
    ("PMID: 123", "PMCID: PMC123", NCT, ISRCTN, EudraCT, ACTRN numbers);
@@ -25,8 +26,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, Mapping
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import Iterable, Iterator, Literal, Mapping
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from .errors import RuleError
 from .rules import Rules
@@ -86,6 +87,20 @@ _REF_YEAR = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?\)")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _REF_TITLE = re.compile(r"\((?:19|20)\d{2}[a-z]?\)\.?\s+(?P<title>[^.?!]{10,300}[.?!])")
 _QUOTED_TITLE = re.compile(r"\b(?:titled|entitled)\s+[\"\u201c](?P<title>[^\"\u201d]{10,300})")
+
+
+LinkRole = Literal["identifier", "page", "press_release", "search"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTarget:
+    """What one link points at, by the first row of publisher_urls.tsv that matches it."""
+
+    kind: CitationKind  # doi | pmid | pmcid | nct | trial | url
+    value: str  # the normalised identifier, or the cleaned URL for kind "url"
+    role: LinkRole  # identifier; a journal "page"; a "press_release"; a "search" link
+    rule_id: str  # the publisher_urls.tsv row that matched
+    term: str | None = None  # a search link's query, as typed ("smith j[au] aspirin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +189,14 @@ def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
         kind, _, prefix = row["kind"].partition(":")
         known = kind in ("doi", "pmid", "pmcid", "nct", "trial", "url")
         if not known or (prefix and kind not in ("doi", "trial", "url")) or (
-                kind == "url" and prefix not in ("", "secondary")):
+                kind == "url" and prefix not in ("", "secondary", "search")):
             raise RuleError(f"unknown kind {row['kind']!r} in publisher_urls.tsv",
                             rule_id=row["id"])
         try:
             regex = re.compile(row["regex"], re.IGNORECASE)
         except re.error as exc:
             raise RuleError(f"bad regex in publisher_urls.tsv: {exc}", rule_id=row["id"]) from exc
-        if kind != "url" and "id" not in regex.groupindex:
+        if (kind != "url" or prefix == "search") and "id" not in regex.groupindex:
             raise RuleError("regex has no (?P<id>...) group in publisher_urls.tsv",
                             rule_id=row["id"])
         out.append(_UrlPattern(row["id"], regex, kind, prefix or None))
@@ -212,9 +227,34 @@ def _trial_id(found: str, prefix: str | None = None) -> str:
     return f"{prefix}{value}" if prefix and not value.startswith(prefix) else value
 
 
-def _match_url(url: str, patterns: tuple[_UrlPattern, ...]
-               ) -> tuple[CitationKind, str, bool] | None:
-    """The (kind, normalised value, secondary) a link points at, or None for an ordinary link."""
+def link_target(url: str, rules: Rules) -> LinkTarget | None:
+    """What a link points at according to `rules/citations/publisher_urls.tsv`.
+
+    Args:
+        url: an absolute http(s) URL, as written in a page.
+        rules: the loaded rules; uses the `publisher_urls` table.
+
+    Returns:
+        The LinkTarget (a DOI, PMID, PMCID or trial id; a journal article page without an id in
+        its URL; a press release; a search link with its `term`), or None for an ordinary link.
+
+    Raises:
+        RuleError: a row of publisher_urls.tsv is malformed.
+    """
+    found = _match_pattern(url, _url_patterns(rules.table("publisher_urls")))
+    if found is None:
+        return None
+    pattern, match, (kind, value) = found
+    role: LinkRole = "identifier"
+    if kind == "url":
+        role = ("press_release" if pattern.prefix == "secondary"
+                else "search" if pattern.prefix == "search" else "page")
+    term = unquote_plus(match.group("id")).strip() if role == "search" else None
+    return LinkTarget(kind, value, role, pattern.id, term or None)
+
+
+def _match_pattern(url: str, patterns: tuple[_UrlPattern, ...]
+                   ) -> tuple[_UrlPattern, re.Match[str], tuple[CitationKind, str]] | None:
     decoded = unquote(url.strip())
     for pattern in patterns:
         match = pattern.regex.search(decoded)
@@ -222,14 +262,24 @@ def _match_url(url: str, patterns: tuple[_UrlPattern, ...]
             continue
         value = _value(pattern, match, url)
         if value:
-            return value[0], value[1], pattern.kind == "url" and pattern.prefix == "secondary"
+            return pattern, match, value
     return None
+
+
+def _match_url(url: str, patterns: tuple[_UrlPattern, ...]
+               ) -> tuple[CitationKind, str, bool] | None:
+    """The (kind, normalised value, secondary) a link points at, or None for an ordinary link."""
+    found = _match_pattern(url, patterns)
+    if found is None:
+        return None
+    pattern, _, (kind, value) = found
+    return kind, value, pattern.kind == "url" and pattern.prefix == "secondary"
 
 
 def _value(pattern: _UrlPattern, match: re.Match[str],
            url: str) -> tuple[CitationKind, str] | None:
     if pattern.kind == "url":
-        return "url", _clean_url(url)
+        return "url", _clean_url(url, keep_query=pattern.prefix == "search")
     found = match.group("id")
     if pattern.kind == "trial":
         return "trial", _trial_id(found, pattern.prefix)
@@ -243,9 +293,10 @@ def _value(pattern: _UrlPattern, match: re.Match[str],
     return "pmid", str(int(found))
 
 
-def _clean_url(url: str) -> str:
+def _clean_url(url: str, keep_query: bool = False) -> str:
     parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+    query = parts.query if keep_query else ""  # a search link's query is what it points at
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
 
 
 def _link_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
@@ -515,4 +566,4 @@ def _mention_score(mention: _Mention, length: int, cues: _Cues) -> float:
     return points * REGION_WEIGHT.get(mention.region, REGION_WEIGHT["other"])
 
 
-__all__ = ["find_citations", "normalize_doi"]
+__all__ = ["LinkRole", "LinkTarget", "find_citations", "link_target", "normalize_doi"]

@@ -2,6 +2,7 @@
 
 The environment holds secrets, paths and service base URLs only:
 FACTCHECK_PUBMED_URL, FACTCHECK_EUROPEPMC_URL, FACTCHECK_CROSSREF_URL, FACTCHECK_OPENALEX_URL,
+FACTCHECK_CLINICALTRIALS_URL (the trial registry's API, read by factcheck.landing),
 NCBI_API_KEY, OPENALEX_API_KEY, FACTCHECK_MAILTO, FACTCHECK_CACHE, FACTCHECK_CONFIG and the
 FACTCHECK_SMTP_* / FACTCHECK_MAIL_FROM variables of the nightly job.
 """
@@ -25,6 +26,7 @@ _ENV_URLS = {
     "europepmc": "FACTCHECK_EUROPEPMC_URL",
     "crossref": "FACTCHECK_CROSSREF_URL",
     "openalex": "FACTCHECK_OPENALEX_URL",
+    "clinicaltrials": "FACTCHECK_CLINICALTRIALS_URL",
 }
 
 
@@ -69,6 +71,7 @@ class Settings:
     browser: str = ""
     render_timeout: float = 30.0
     max_secondary_papers: int = 2
+    max_landing_pages: int = 3
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -173,6 +176,7 @@ def load_settings(config_file: str | Path | None = None,
             host_delay=float(data.get("fetch", {}).get("host_delay", 2.0)),
             browser=str(data.get("fetch", {}).get("browser", "")),
             render_timeout=float(data.get("fetch", {}).get("render_timeout", 30.0)),
+            max_landing_pages=int(data.get("fetch", {}).get("max_landing_pages", 3)),
             max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )
     except KeyError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from factcheck.citations import find_citations, normalize_doi
+from factcheck.citations import LinkTarget, find_citations, link_target, normalize_doi
 from factcheck.config import Settings
 from factcheck.errors import RuleError
 from factcheck.extract import extract_article
@@ -370,3 +370,40 @@ def test_citations_read_more_link_is_not_the_study(rules: Rules) -> None:
                Link("https://www.nature.com/articles/s41467-024-48780-6",
                     "published in Nature Communications")))
     assert _primary(find_citations(article, rules)).value == "10.1038/s41467-024-48780-6"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://doi.org/10.1056/NEJMoa2034577",
+     LinkTarget("doi", "10.1056/nejmoa2034577", "identifier", "doi-org")),
+    ("https://jamanetwork.com/journals/jama/fullarticle/2812345?utm_source=x",
+     LinkTarget("url", "https://jamanetwork.com/journals/jama/fullarticle/2812345", "page",
+                "jama")),
+    ("https://www.eurekalert.org/news-releases/1012345",
+     LinkTarget("url", "https://www.eurekalert.org/news-releases/1012345", "press_release",
+                "eurekalert")),
+    ("https://newsroom.heart.org/news/walking-pace-and-diabetes",
+     LinkTarget("url", "https://newsroom.heart.org/news/walking-pace-and-diabetes",
+                "press_release", "aha-newsroom")),
+    ("https://pubmed.ncbi.nlm.nih.gov/?term=smith+j%5Bau%5D+aspirin&sort=date",
+     LinkTarget("url", "https://pubmed.ncbi.nlm.nih.gov/?term=smith+j%5Bau%5D+aspirin&sort=date",
+                "search", "pubmed-search", "smith j[au] aspirin")),
+    ("https://journals.lww.com/acsm-msse/fulltext/2024/01000/walking.5.aspx",
+     LinkTarget("url", "https://journals.lww.com/acsm-msse/fulltext/2024/01000/walking.5.aspx",
+                "page", "lww")),
+    ("https://www.sciencedirect.com/science/article/pii/S0140673624001234",
+     LinkTarget("url", "https://www.sciencedirect.com/science/article/pii/S0140673624001234",
+                "page", "sciencedirect")),
+    ("https://medicalxpress.com/news/2024-03-walking.html", None),
+    ("https://news.example.com/health/walking", None),
+])
+def test_citations_link_target(rules: Rules, url: str, expected: LinkTarget | None) -> None:
+    assert link_target(url, rules) == expected
+
+
+def test_citations_search_link_keeps_its_query(rules: Rules) -> None:
+    article = _article("Headline", "The trial is indexed in PubMed.",
+                       links=(Link("https://pubmed.ncbi.nlm.nih.gov/?term=38461234",
+                                   "indexed in PubMed"),))
+    (citation,) = find_citations(article, rules)
+    assert (citation.kind, citation.value) == ("url",
+                                               "https://pubmed.ncbi.nlm.nih.gov/?term=38461234")
