@@ -227,6 +227,12 @@ class MentionReader:
             r"(?i:\b(?:published|publish|released|appear(?:s|ed|ing)?|out|issue|online|reported|"
             r"announced|presented|unveiled)\b)")
         self._news = rules.lexicon("news_words")
+        # one-word synonyms a story's word may have in an abstract ("death": mortality)
+        self._synonyms: dict[str, tuple[str, ...]] = {}
+        for row in rules.table("outcome_synonyms"):
+            if " " not in row["term"]:
+                words = tuple(e for e in row["equivalents"].split("|") if e and " " not in e)
+                self._synonyms[row["term"]] = words
         self._date_names = frozenset([*months, *self._date_words,
                                       *(r["word"] for r in rules.table("number_words"))])
         self._study_cue = re.compile(rf"(?i:\b(?:{_alternation(rules.lexicon('study_cues'))})\b)")
@@ -460,6 +466,7 @@ class MentionReader:
         scores: dict[str, float] = {}
         first: dict[str, Mentioned] = {}
         surface: dict[str, dict[str, int]] = {}
+        in_headline: set[str] = set()
         body_seen = 0
         for paragraph in article.paragraphs:
             role: str = paragraph.role
@@ -488,6 +495,8 @@ class MentionReader:
                     (float(s.get("common_zipf", 6.5)) - zipf) / float(s.get("rarity_scale", 2.0))))
                 key = _stem(low)
                 scores[key] = scores.get(key, 0.0) + weight * rarity
+                if role in ("title", "standfirst"):
+                    in_headline.add(key)
                 surface.setdefault(key, {}).setdefault(low, 0)
                 surface[key][low] += 1
                 first.setdefault(key, Mentioned(low, span, role="keyword"))
@@ -509,8 +518,10 @@ class MentionReader:
             forms = surface[key]
             value = max(forms, key=lambda f: forms[f])
             seen_at = first[key]
+            also = tuple(dict.fromkeys(a for form in forms for a in self._synonyms.get(form, ())))
             out.append(Mentioned(value, seen_at.span, role=seen_at.role, detail=key,
-                                 weight=round(math.log1p(scores[key]), 3)))
+                                 weight=round(math.log1p(scores[key]), 3), also=also,
+                                 headline=key in in_headline))
         return tuple(out)
 
     def _numbers(self, claims: Sequence[Claim]) -> tuple[Mentioned, ...]:

@@ -192,6 +192,9 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
     from .citations import find_citations
     from .resolve import paper_from_file
     citations = _timed(ctx, "citations", lambda: find_citations(article, ctx.rules))
+    if paper_file is None and not paper and not any(
+            c.primary and c.kind in _RESOLVABLE for c in citations):
+        citations = _follow_landing_pages(citations, ctx)
     if claims is None:
         claims = article_claims(article, ctx)
     article = read_mention(article, ctx, claims, citations)
@@ -240,10 +243,31 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
     return citations, tuple(papers), notes, article
 
 
+def _follow_landing_pages(citations: tuple[Citation, ...], ctx: Context) -> tuple[Citation, ...]:
+    """The citations with what the story's article pages, press releases and search links
+    point to (`landing.follow_links`); the best identifier found becomes the primary citation
+    when the story itself links no DOI, PMID or PMCID."""
+    from .landing import follow_links
+    if not any(c.kind in ("url", "nct") for c in citations):
+        return citations
+    found = _timed(ctx, "landing", lambda: follow_links(
+        citations, ctx.settings, ctx.session, ctx.rules,
+        max_pages=ctx.settings.max_landing_pages))
+    ids = [c for c in found if c.kind in _RESOLVABLE]
+    if not ids:
+        return citations + found
+    best = next((c for c in ids if c.primary), ids[0])
+    rest = [replace(c, primary=False) if c.primary else c for c in (*citations, *found)
+            if c is not best]
+    return (replace(best, primary=True), *rest)
+
+
 def _how(citation: Citation, given: bool) -> str:
     if given:
         return "given with --paper"
     label = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID"}.get(citation.kind, citation.kind)
+    if citation.quote and "://" in citation.quote:  # landing pages say where they found it
+        return f"{label} from a page the story links ({citation.quote})"
     return f"{label} cited by the story"
 
 

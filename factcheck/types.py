@@ -105,6 +105,8 @@ class Mentioned:
     #                          topic: drug | condition | outcome | keyword; number: count | percent | ...
     detail: str | None = None  # journal: its NLM abbreviation; researcher: full name; ...
     weight: float = 1.0  # how much this item says about which paper is meant
+    also: tuple[str, ...] = ()  # other words for the same thing ("death": mortality, died)
+    headline: bool = False  # the story uses it in its headline or standfirst
 
 
 @dataclass(frozen=True, slots=True)

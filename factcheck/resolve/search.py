@@ -93,6 +93,27 @@ def _topic_words(mention: StudyMention, limit: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.value for t in ranked))[:limit]
 
 
+def _concepts(mention: StudyMention, limit: int) -> tuple[tuple[str, ...], ...]:
+    """The story's main concepts, each its words that share a stem ("sleep", "sleeping",
+    "slept") and their synonyms ("death", "mortality"), best first."""
+    groups: list[list[str]] = []
+    for t in sorted(mention.topic, key=lambda t: -t.weight):
+        words = [t.value, *t.also]
+        for group in groups:
+            if any(_related(w, g) for w in words for g in group):
+                group.extend(w for w in words if w not in group)
+                break
+        else:
+            groups.append(list(dict.fromkeys(words)))
+        if len(groups) > limit:
+            break
+    return tuple(tuple(g[:4]) for g in groups[:limit])
+
+
+def _related(a: str, b: str) -> bool:
+    return a[:4] == b[:4] and min(len(a), len(b)) >= 4 or a == b
+
+
 def plan_searches(mention: StudyMention, settings: Mapping[str, Any]) -> list[_Step]:
     """The steps of the search plan for `mention`, in order (see the module docstring)."""
     s = settings
@@ -121,8 +142,9 @@ def plan_searches(mention: StudyMention, settings: Mapping[str, Any]) -> list[_S
         add("author + topic", boolean, authors=authors, any_of=words)
     if ranked_words:
         add("topic", ranked, any_of=ranked_words)
-        if len(words) >= 2:
-            add("topic concepts", boolean[:1], all_of=((words[0],), (words[1],)))
+        concepts = _concepts(mention, 2)
+        if len(concepts) == 2:
+            add("topic concepts", boolean[:1], all_of=concepts)
     # relaxations: every step again without the window, in the same order
     if mention.window:
         windowed = list(steps)
@@ -190,23 +212,30 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
-def _date_fit(window: tuple[str, str], paper: Paper) -> float:
-    """1 inside the window, 0 near it (the year overlaps), -1 more than a year away."""
+def _date_gap(window: tuple[str, str], paper: Paper) -> int | None:
+    """Days between the story's window and the paper's publication (0 inside it; a paper known
+    only by its year is as close as any day of that year); None when either is unknown."""
     low, high = _parse_day(window[0]), _parse_day(window[1])
     if low is None or high is None:
-        return 0.0
+        return None
     when = _parse_day(paper.published) if paper.published and len(paper.published) >= 7 else None
     if when is not None:
-        if low <= when <= high:
-            return 1.0
-        gap = (low - when).days if when < low else (when - high).days
-        return 0.0 if gap <= 365 else -1.0
+        return 0 if low <= when <= high else (low - when).days if when < low else (when - high).days
     if paper.year is None:
+        return None
+    if paper.year < low.year:
+        return (low - date(paper.year, 12, 31)).days
+    if paper.year > high.year:
+        return (date(paper.year, 1, 1) - high).days
+    return 0
+
+
+def _date_fit(window: tuple[str, str], paper: Paper) -> float:
+    """1 inside the window, 0 near it (within a year), -1 further away."""
+    gap = _date_gap(window, paper)
+    if gap is None:
         return 0.0
-    if low.year <= paper.year <= high.year:
-        return 1.0
-    gap = min(abs(paper.year - low.year), abs(paper.year - high.year))
-    return 0.0 if gap <= 1 else -1.0
+    return 1.0 if gap == 0 else 0.0 if gap <= 365 else -1.0
 
 
 _GROUPED = re.compile(r"\b\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+\b")
@@ -215,6 +244,15 @@ _GROUPED = re.compile(r"\b\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+\b")
 def _ungroup(text: str) -> str:
     """"33 947 participants" -> "33947 participants" (abstracts group thousands with spaces)."""
     return _GROUPED.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)
+
+
+def _key(t: Mentioned) -> str:
+    return t.detail or _stem(t.value)
+
+
+def _covers(t: Mentioned, stems: set[str]) -> bool:
+    """Whether a text's stems hold a topic word or one of its synonyms."""
+    return _key(t) in stems or any(_stem(_fold(a)) in stems for a in t.also)
 
 
 def _window_days(window: tuple[str, str]) -> int:
@@ -309,14 +347,19 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
     # topic
     stems = _stems(text)
     title_stems = _stems(paper.title or "")
-    topic_keys = [(t.detail or _stem(t.value), t.weight) for t in mention.topic]
+    topic_keys = [(_key(t), t.weight) for t in mention.topic]
+    found = {_key(t) for t in mention.topic if _covers(t, stems)}
+    in_title = {_key(t) for t in mention.topic if _covers(t, title_stems)}
     total = sum(wt for _, wt in topic_keys) or 1.0
-    coverage = sum(wt for k, wt in topic_keys if k in stems) / total
+    coverage = sum(wt for k, wt in topic_keys if k in found) / total
     rare = [(k, wt * (idf or {}).get(k, 1.0)) for k, wt in topic_keys]
     rare_total = sum(wt for _, wt in rare) or 1.0
-    distinct = sum(wt for k, wt in rare if k in stems) / rare_total
-    in_title = sum(wt for k, wt in rare if k in title_stems) / rare_total
-    topic_score = float(w.get("topic", 4.0)) * distinct + float(w.get("title_topic", 2.0)) * in_title
+    distinct = sum(wt for k, wt in rare if k in found) / rare_total
+    titled = sum(wt for k, wt in rare if k in in_title) / rare_total
+    headline = [t for t in mention.topic if t.headline]
+    told = sum(1 for t in headline if _key(t) in in_title) / len(headline) if headline else 0.0
+    topic_score = (float(w.get("topic", 4.0)) * distinct + float(w.get("title_topic", 2.0)) * titled
+                   + float(w.get("headline_title", 2.0)) * told)
     if mention.topic:
         evidence.append((f"topic {coverage:.0%} of the story's key words", round(topic_score, 2)))
     # numbers
@@ -330,6 +373,15 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
                              round(number_score, 2)))
     if not paper.sections:
         evidence.append(("no abstract to compare", 0.0))
+    # what an editor would never accept, however well the rest fits
+    if mention.window:
+        gap = _date_gap(mention.window, paper)
+        if gap is not None and gap > int(settings.get("max_date_gap_days", 183)):
+            evidence.append((f"{BLOCKED} published {paper.published or paper.year}, "
+                             f"{gap} days from when the story says", 0.0))
+    if mention.journals and paper.journal and journal_score <= 0 and settings.get(
+            "journal_must_match", True):
+        evidence.append((f"{BLOCKED} in {paper.journal}, not the journal the story names", 0.0))
     score = author_total + journal_score + date_score + study_score + topic_score + number_score
     identity = author_total + max(journal_score, 0.0) + study_score + number_score
     if date_score > 0 and mention.window and _window_days(mention.window) <= int(
@@ -338,6 +390,14 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
     evidence.append(("identity", round(identity, 2)))
     evidence.append(("coverage", round(coverage, 3)))
     return Candidate(paper=paper, score=round(score, 3), evidence=tuple(evidence))
+
+
+BLOCKED = "cannot be the story's paper:"
+
+
+def _blocked(candidate: Candidate) -> str | None:
+    return next((k[len(BLOCKED):].strip() for k, _ in candidate.evidence
+                 if k.startswith(BLOCKED)), None)
 
 
 def _evidence(candidate: Candidate, name: str) -> float:
@@ -352,19 +412,23 @@ def _verdict(ranked: Sequence[Candidate], settings: Mapping[str, Any],
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     margin = round(best.score - runner, 3)
     prefix = "certain_" if certain else ""
-    floor = float(settings.get(f"{prefix}accept", 4.5))
-    need = float(settings.get(f"{prefix}margin", 1.5))
-    ratio = float(settings.get(f"{prefix}ratio", 1.4))
+    floor = float(settings.get(f"{prefix}accept", 4.0))
+    need = max(float(settings.get(f"{prefix}margin", 1.5)),
+               float(settings.get(f"{prefix}relative_margin", 0.25)) * best.score)
     identity = _evidence(best, "identity")
     coverage = _evidence(best, "coverage")
+    blocked = _blocked(best)
+    if blocked:
+        return None, margin, f"the best candidate {blocked}"
     if best.score < floor:
         return None, margin, f"best candidate scores {best.score:.1f}, below {floor:.1f}"
-    if margin < need or (runner > 0 and best.score < ratio * runner):
+    if margin < need:
         return None, margin, (f"best candidate ({best.score:.1f}) is not clearly ahead of the "
                               f"next ({runner:.1f})")
     if identity < float(settings.get("min_identity", 1.0)):
         return None, margin, "the best candidate shares only topic words with the story"
-    if coverage < float(settings.get("min_coverage", 0.3)):
+    strong = identity >= float(settings.get("strong_identity", 5.0))
+    if coverage < float(settings.get("min_coverage_strong" if strong else "min_coverage", 0.3)):
         return None, margin, (f"the best candidate shares only {coverage:.0%} of the story's "
                               "key words")
     return best, margin, f"score {best.score:.1f}, {margin:.1f} ahead of the next"
@@ -460,9 +524,8 @@ def _rank(mention: StudyMention, pool: _Pool, settings: Mapping[str, Any],
     n = len(texts)
     idf = {}
     for t in mention.topic:
-        key = t.detail or _stem(t.value)
-        df = sum(1 for stems in texts if key in stems)
-        idf[key] = math.log(1.0 + (n + 1.0) / (df + 1.0))
+        df = sum(1 for stems in texts if _covers(t, stems))
+        idf[_key(t)] = math.log(1.0 + (n + 1.0) / (df + 1.0))
     scored = []
     for paper, steps in zip(pool.papers, pool.found_by):
         c = score_candidate(mention, paper, settings, same_journal, numbers_in, idf)
