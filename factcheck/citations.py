@@ -285,7 +285,9 @@ def _value(pattern: _UrlPattern, match: re.Match[str],
         return "trial", _trial_id(found, pattern.prefix)
     if pattern.kind == "doi":
         doi = normalize_doi(f"{pattern.prefix}/{found}" if pattern.prefix else found)
-        return ("doi", doi) if doi else None
+        # captured from a link: ".../10.1/x/fulltext" names a page of the article, not its DOI
+        doi = _DOI_URL_TAIL.sub("", doi) if doi else None
+        return ("doi", doi) if doi and "/" in doi else None
     if pattern.kind == "pmcid":
         return "pmcid", found.upper()
     if pattern.kind == "nct":

@@ -239,6 +239,9 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
         if not details:  # the per-page table only with --details; the summary always
             table = table[table.rfind("\n\n| measure") + 2:] if "\n\n| measure" in table else table
         out.append(table)
+    from .evaluate_resolve import run_resolve_eval
+    out.append("\n## finding the paper (../shared/stories, corpora/cases, corpora/prose)\n")
+    out.append(run_resolve_eval(corpus_dir.parent, shared, details=details).rstrip())
     seed = shared / "seed"
     if (seed / "expected.json").is_file():
         scores = evaluate_cases([seed], ctx)

@@ -181,6 +181,8 @@ def render_text(report: Report, width: int = 100) -> str:
         ident = paper.doi or (f"PMID {paper.pmid}" if paper.pmid else "")
         lines.append(f"paper: {paper.title or 'untitled'} ({paper.journal or '?'}, "
                      f"{paper.year or '?'}) {ident} [abstract from {paper.source}]")
+        if paper.found_by:
+            lines.append(f"found by: {paper.found_by}")
     c = model["counts"]
     lines.append(f"{model['verdict']} ({c['high']} high, {c['medium']} medium, {c['low']} low; "
                  f"{len(report.supported)} checked out)")
