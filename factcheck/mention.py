@@ -31,7 +31,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from wordfreq import zipf_frequency
 
@@ -44,13 +44,14 @@ __all__ = ["JournalVocabulary", "MentionReader", "read_mention"]
 
 _SP = r"[ \t\u00a0]+"  # names never run across a line break
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
-_NAME_WORD = rf"(?:[{_UPPER}][^\W\d_]*(?:[-'’][{_UPPER}]?[^\W\d_]+)*)"
+_NAME_WORD = rf"(?:[{_UPPER}][^\W\d_]*(?:[-'’][{_UPPER}]?[^\W\d_]+)*(?:(?<=s)['’](?![\w]))?)"
 _INITIAL = rf"[{_UPPER}]\."
 # "Jane Doe", "Melissa G. Hunt", "Hanna Savolainen-Peltonen", "Ludwig van Beethoven"
-_PERSON = (rf"{_NAME_WORD}(?:{_SP}(?:{_INITIAL}[ \t]*)+)?{_SP}(?:(?:van|von|de|der|den|da|di|du|la|le)"
-           rf"{_SP})?{_NAME_WORD}")
-_ACRONYM = r"[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*(?:[ \t]\d{1,2}(?!\d))?"
-_POSSESSIVE = re.compile(r"['’]s$")
+_PERSON = (rf"{_NAME_WORD}(?:{_SP}{_NAME_WORD}(?={_SP}[{_UPPER}]))?(?:{_SP}(?:{_INITIAL}[ \t]*)+)?"
+           rf"{_SP}(?:(?:van|von|de|der|den|da|di|du|la|le){_SP})?{_NAME_WORD}")
+_ACRONYM = (r"[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*)*"
+            r"(?:[ \t]\d{1,2}(?!\d))?")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
 _ISO = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
@@ -202,7 +203,9 @@ class MentionReader:
             rf"\b(?:the{_SP})?(?P<name>{_ACRONYM}){_SP}(?i:{self._study_heads})\b"
             rf"|\b(?:known{_SP}as|called|dubbed|named){_SP}(?P<called>{_ACRONYM}|{_NAME_WORD})")
         self._acronym_stops = rules.lexicon("acronym_stops")
-        self._name_stops = rules.lexicon("name_stops")
+        # titles and degrees are never part of the name itself ("Professor Jane Doe" is Doe)
+        self._name_stops = rules.lexicon("name_stops") | rules.lexicon("honorifics") | \
+            rules.lexicon("degrees")
         # between the cue and the name only lowercase words, numbers and dates ("published on
         # Thursday in", "the January 8, 2007 issue of"), never another capitalised name
         dated = _alternation([*(r["name"] for r in rules.table("month_numbers")),
@@ -223,9 +226,8 @@ class MentionReader:
             rf"|\b(?P<day2>\d{{1,2}})\s+(?i:(?P<month2>{month_alt}))\.?(?:,?\s+(?P<year2>(?:19|20)\d\d))?")
         self._date_words = {r["phrase"]: (r["days"], r["weekday"]) for r in rules.table("date_words")}
         self._date_word = re.compile(rf"(?i:\b(?P<word>{_alternation(self._date_words)})\b)")
-        self._published_cue = re.compile(
-            r"(?i:\b(?:published|publish|released|appear(?:s|ed|ing)?|out|issue|online|reported|"
-            r"announced|presented|unveiled)\b)")
+        self._date_cues = {r["cue"]: float(r["strength"]) for r in rules.table("date_cues")}
+        self._published_cue = re.compile(rf"(?i:\b(?:{_alternation(self._date_cues)})\b)")
         self._news = rules.lexicon("news_words")
         # one-word synonyms a story's word may have in an abstract ("death": mortality)
         self._synonyms: dict[str, tuple[str, ...]] = {}
@@ -419,42 +421,61 @@ class MentionReader:
                story_iso: str | None) -> tuple[Mentioned | None, tuple[str, str] | None]:
         story = _parse_iso(story_iso)
         s = self.settings
-        for sentence in sentences:
+        best: tuple[float, int, Mentioned, tuple[str, str]] | None = None
+        for order, sentence in enumerate(sentences):
             chunk = text[sentence.start:sentence.end]
-            if not self._published_cue.search(chunk):
+            cues = [(m.start(), m.end(), self._date_cues[m.group(0).lower()])
+                    for m in self._published_cue.finditer(chunk)]
+            if not cues:
                 continue
-            for m in self._month_day.finditer(chunk):
-                found = self._calendar(m, story)
-                if found is None:
-                    continue
-                span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
-                pad = timedelta(days=int(s.get("exact_date_days", 30)))
-                low, high = found - pad, found + pad
-                if story is not None and not low <= story <= high + timedelta(
-                        days=int(s.get("before_story_days", 60))):
-                    # the story's own date disagrees: one of them is wrong, keep both
-                    low = min(low, story - timedelta(days=int(s.get("before_story_days", 60))))
-                    high = max(high, story + timedelta(days=int(s.get("after_story_days", 14))))
-                return Mentioned(found.isoformat(), span, role="date"), (str(low), str(high))
-            if story is not None:
-                for m in self._date_word.finditer(chunk):
-                    days, weekday = self._date_words[m.group("word").lower()]
-                    near, far = _days_back(days, weekday, story)
-                    span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
-                    pad = timedelta(days=int(s.get("relative_date_days", 14)))
-                    return (Mentioned(str(story - timedelta(days=near)), span, role="date",
-                                      detail=f"{near}-{far} days before the story"),
-                            (str(story - timedelta(days=far) - pad),
-                             str(story - timedelta(days=near) + pad)))
-            y = _YEAR.search(chunk)
-            if y and story is None:
-                span = Span(sentence.start + y.start(), sentence.start + y.end(), y.group(0))
-                year = int(y.group(1))
-                return Mentioned(str(year), span, role="year"), (f"{year - 1}-07-01", f"{year}-12-31")
+            for found_at, found in self._sentence_dates(chunk, sentence.start, story):
+                start, end = found_at
+                before = [c for c in cues if c[1] <= start - sentence.start and
+                          start - sentence.start - c[1] <= 40]
+                strength = max((c[2] for c in before), default=max(c[2] for c in cues) - 1.0)
+                if best is None or (strength, -order) > (best[0], -best[1]):
+                    best = (strength, order, *found)
+        if best is not None:
+            return best[2], best[3]
         if story is not None:
             return None, (str(story - timedelta(days=int(s.get("before_story_days", 60)))),
                           str(story + timedelta(days=int(s.get("after_story_days", 14)))))
         return None, None
+
+    def _sentence_dates(self, chunk: str, offset: int, story: date | None
+                        ) -> Iterator[tuple[tuple[int, int], tuple[Mentioned, tuple[str, str]]]]:
+        """Every date a sentence gives for the paper, with its window."""
+        s = self.settings
+        for m in self._month_day.finditer(chunk):
+            found = self._calendar(m, story)
+            if found is None:
+                continue
+            span = Span(offset + m.start(), offset + m.end(), m.group(0))
+            pad = timedelta(days=int(s.get("exact_date_days", 30)))
+            low, high = found - pad, found + pad
+            if story is not None and not low <= story <= high + timedelta(
+                    days=int(s.get("before_story_days", 60))):
+                # the story's own date disagrees: one of them is wrong, keep both
+                low = min(low, story - timedelta(days=int(s.get("before_story_days", 60))))
+                high = max(high, story + timedelta(days=int(s.get("after_story_days", 14))))
+            yield (span.start, span.end), (Mentioned(found.isoformat(), span, role="date"),
+                                           (str(low), str(high)))
+        if story is not None:
+            for m in self._date_word.finditer(chunk):
+                days, weekday = self._date_words[m.group("word").lower()]
+                near, far = _days_back(days, weekday, story)
+                span = Span(offset + m.start(), offset + m.end(), m.group(0))
+                pad = timedelta(days=int(s.get("relative_date_days", 14)))
+                yield (span.start, span.end), (
+                    Mentioned(str(story - timedelta(days=near)), span, role="date",
+                              detail=f"{near}-{far} days before the story"),
+                    (str(story - timedelta(days=far) - pad), str(story - timedelta(days=near) + pad)))
+        else:
+            for y in _YEAR.finditer(chunk):
+                span = Span(offset + y.start(), offset + y.end(), y.group(0))
+                year = int(y.group(1))
+                yield (span.start, span.end), (Mentioned(str(year), span, role="year"),
+                                               (f"{year - 1}-07-01", f"{year}-12-31"))
 
     # -- topic and numbers -------------------------------------------------------------------
 
@@ -615,7 +636,7 @@ def _clean_person(raw: str, stops: frozenset[str]) -> str | None:
     words = _trim_name(" ".join(words), stops).split()
     if not words or words[-1].endswith("."):
         return None
-    if any(w.lower() in stops or (w.isupper() and len(w) > 1) for w in words):
+    if any(w.lower() in stops or (w.isupper() and len(w.rstrip(".")) > 1) for w in words):
         return None  # "The", "Monday", or an acronym ("MD", "UCL"): not a person's name
     return " ".join(words)
 

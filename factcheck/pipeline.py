@@ -209,7 +209,9 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
     linked = [c for c in chosen if c.kind in _RESOLVABLE]
     if not linked:
         main: Paper | None = None
-        if chosen and chosen[0].kind == "reference":
+        # a reference line ("Source: Doe J et al. (2020) Title. Journal") is looked up first;
+        # a reference pieced together from prose is left to the search, which weighs more
+        if chosen and chosen[0].kind == "reference" and _reference_line(chosen[0], ctx.rules):
             try:
                 main = _timed(ctx, "sources", lambda: resolver.resolve(chosen))
                 main = replace(main, found_by=main.found_by or "reference in the story")
@@ -241,6 +243,12 @@ def find_papers(article: Article, ctx: Context, paper: str | None = None,
             if not any(_same_paper(extra, p) for p in papers):
                 papers.append(extra)
     return citations, tuple(papers), notes, article
+
+
+def _reference_line(citation: Citation, rules: Rules) -> bool:
+    """Whether a reference citation is a written reference line ("Source: …", "Reference: …")."""
+    head = (citation.quote or "").split(":", 1)[0].strip().lower()
+    return ":" in (citation.quote or "") and head in rules.lexicon("citation_labels")
 
 
 def _follow_landing_pages(citations: tuple[Citation, ...], ctx: Context) -> tuple[Citation, ...]:
