@@ -36,6 +36,7 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     elapsed: float
+    attempts: int = 1  # requests sent, retries included
 
     @property
     def content_type(self) -> str:
@@ -46,11 +47,12 @@ class TransportError(Exception):
     """The request could not be completed (after retries); `status` is None for network errors."""
 
     def __init__(self, message: str, url: str, status: int | None = None,
-                 response: Response | None = None):
+                 response: Response | None = None, attempts: int = 1):
         super().__init__(message)
         self.url = url
         self.status = status
         self.response = response
+        self.attempts = attempts  # requests sent, retries included
 
 
 class TooLarge(TransportError):
@@ -164,7 +166,7 @@ def get(session: requests.Session, url: str, settings: Settings, *,
                 result = Response(
                     url=url, final_url=resp.url, status=resp.status_code,
                     headers={k.lower(): v for k, v in resp.headers.items()},
-                    content=content, elapsed=time.monotonic() - started)
+                    content=content, elapsed=time.monotonic() - started, attempts=attempt + 1)
         except TooLarge:
             raise
         except requests.TooManyRedirects as exc:
@@ -198,4 +200,4 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         sleep(wait)
     kind = "timed out" if isinstance(last_error, requests.Timeout) else "could not connect"
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-    raise TransportError(f"{kind} after {tries}: {redact(last_error)}", url)
+    raise TransportError(f"{kind} after {tries}: {redact(last_error)}", url, attempts=attempts)

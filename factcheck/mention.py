@@ -49,11 +49,11 @@ _INITIAL = rf"[{_UPPER}]\."
 # "Jane Doe", "Melissa G. Hunt", "Hanna Savolainen-Peltonen", "Ludwig van Beethoven"
 _PERSON = (rf"{_NAME_WORD}(?:{_SP}{_NAME_WORD}(?={_SP}[{_UPPER}]))?(?:{_SP}(?:{_INITIAL}[ \t]*)+)?"
            rf"{_SP}(?:(?:van|von|de|der|den|da|di|du|la|le){_SP})?{_NAME_WORD}")
-_ACRONYM = (r"[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*)*"
-            r"(?:[ \t]\d{1,2}(?!\d))?")
+# "JUPITER", "CancerSEEK", "ChAdV-nCoV", "D-Health", "STEP 1"
+_ACRONYM = (r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{1,3}-[A-Z][A-Za-z0-9]+)"
+            r"(?:-[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*)*(?:[ \t]\d{1,2}(?!\d))?")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
-_ISO = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
@@ -261,7 +261,8 @@ class MentionReader:
         study_names = self._find_study_names(text, institutions, journals)
         registry = tuple(Mentioned(c.value, _span_of(text, c.value, c.quote), role=c.kind)
                          for c in citations if c.kind in ("nct", "trial"))
-        story_date = _iso_day(article.published) or self._dateline(article)
+        story_date = _iso_day(article.published) or _iso_month(article.published) or \
+            self._dateline(article)
         paper_date, window = self._dates(text, sentences, story_date)
         taken = [m.span for m in (*journals, *researchers, *institutions, *study_names)]
         numbers = self._numbers(claims)
@@ -376,8 +377,9 @@ class MentionReader:
                 words = name.split()
                 if group == "name" and pattern is self._study_named and len(words) < 2:
                     continue
-                if words[0].lower() in self._acronym_stops and len(words) <= 2:
-                    continue
+                if pattern is self._study_acronym and len(words) == 1 and \
+                        words[0].lower() in self._acronym_stops:
+                    continue  # "the FDA study", "a US trial": not a study's name
                 start = m.start(group) + raw.find(name)
                 span = Span(start, start + len(name), name)
                 if any(_overlaps(span, b) for b in blocked) or name.lower() in seen:
@@ -419,8 +421,13 @@ class MentionReader:
 
     def _dates(self, text: str, sentences: Sequence[Span],
                story_iso: str | None) -> tuple[Mentioned | None, tuple[str, str] | None]:
-        story = _parse_iso(story_iso)
         s = self.settings
+        if story_iso and len(story_iso) == 7:  # a month only: any of its days, no weekday
+            first = date(int(story_iso[:4]), int(story_iso[5:7]), 1)
+            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return None, (str(first - timedelta(days=int(s.get("before_story_days", 60)))),
+                          str(last + timedelta(days=int(s.get("after_story_days", 14)))))
+        story = _parse_iso(story_iso)
         best: tuple[float, int, Mentioned, tuple[str, str]] | None = None
         for order, sentence in enumerate(sentences):
             chunk = text[sentence.start:sentence.end]
@@ -653,13 +660,18 @@ def _titlecase(alternation: str) -> str:
     return "|".join(w[:1].upper() + w[1:] for w in alternation.split("|"))
 
 
+def _iso_month(value: str | None) -> str | None:
+    m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", value or "")
+    return m.group(0) if m else None
+
+
 def _iso_day(value: str | None) -> str | None:
     parsed = _parse_iso(value)
     return parsed.isoformat() if parsed else None
 
 
 def _parse_iso(value: str | None) -> date | None:
-    m = _ISO.match(value or "")
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}).*", value or "")
     if not m:
         return None
     try:

@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Mapping
 from urllib.parse import urlencode
 
 import requests
@@ -52,7 +54,25 @@ class ServiceClient:
         self.cache = cache
         self.limiter = limiter or RateLimiter(settings.service_rates.get(self.service, 0.0))
         self.base_url = settings.service_urls[self.service].rstrip("/")
-        self.requests = 0  # HTTP requests sent (cache answers not counted): the search budget
+        # per thread, as one client serves every thread of a run: the requests this thread sent
+        # (retries included, cache answers not) and a cap on the attempts of the next ones
+        self._local = threading.local()
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests this thread has sent through this client (the search's budget)."""
+        return int(getattr(self._local, "requests", 0))
+
+    @contextmanager
+    def attempts_at_most(self, attempts: int) -> Iterator[None]:
+        """Within the block, each request is tried at most `attempts` times (retries included):
+        a search never spends more than its budget on a failing service."""
+        previous = getattr(self._local, "cap", None)
+        self._local.cap = max(1, attempts)
+        try:
+            yield
+        finally:
+            self._local.cap = previous
 
     @property
     def name(self) -> str:
@@ -95,11 +115,15 @@ class ServiceClient:
                 logger.debug("cache hit: %s %s", self.service, key)
                 return text
         url = f"{self.base_url}/{path.lstrip('/')}"
-        self.requests += 1
+        cap = getattr(self._local, "cap", None)
+        settings = self.settings if cap is None else self.settings.with_(
+            retries=max(0, min(self.settings.retries, cap - 1)))
         try:
-            resp = get(self.session, url, self.settings, params=self._params(params),
+            resp = get(self.session, url, settings, params=self._params(params),
                        limiter=self.limiter, max_bytes=self.settings.max_page_bytes)
+            self._local.requests = self.requests + resp.attempts
         except TransportError as exc:
+            self._local.requests = self.requests + exc.attempts
             error = UpstreamError(f"{self.name} could not be reached for {query}: {exc}",
                                   service=self.service, query=query, status=exc.status)
             return self._stale_or_raise(key, error)
@@ -111,7 +135,7 @@ class ServiceClient:
         if resp.status in _NOT_FOUND:
             logger.info("%s has no record (HTTP %s): %s", self.service, resp.status, query)
             return None
-        attempts = self.settings.retries + 1
+        attempts = resp.attempts
         error = UpstreamError(
             f"{self.name} answered HTTP {resp.status} for {query} after {attempts} attempt"
             f"{'s' if attempts != 1 else ''}; try again later",

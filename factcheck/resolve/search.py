@@ -484,7 +484,8 @@ def search_paper(mention: StudyMention, clients: Mapping[str, ServiceClient],
             before = client.requests
             text = _query_text(service, step.query)
             try:
-                papers = find(step.query, limit)
+                with client.attempts_at_most((budget - spent) // cost):
+                    papers = find(step.query, limit)
             except UpstreamError as exc:
                 spent += client.requests - before
                 runs.append(QueryRun(step.query.step, service, text, 0, client.requests - before,
