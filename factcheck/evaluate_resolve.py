@@ -10,7 +10,8 @@ query syntax, so the clients, the search plan and the ranking are what is measur
 2. corpora/prose again with each story's own paper removed: the paper is not indexed yet, so
    every answer but "abstained" is wrong;
 3. ../shared/stories (real stories, real abstracts), against ../shared/tools/mockapis.py, which
-   searches among their papers and 5,183 other real abstracts.
+   searches among their papers and 5,183 other real abstracts; with `--details` also with each
+   story's paper taken out (one stand-in per paper, so slower).
 
 Requests are the HTTP requests the search sent for the story (the abstract's fetch after a
 paper is accepted is not counted: it is not part of looking).
@@ -197,6 +198,37 @@ def evaluate_stories(shared: Path, cache: Path) -> list[ResolveScore]:
     return scores
 
 
+def evaluate_stories_missing(shared: Path, cache: Path) -> list[ResolveScore]:
+    """../shared/stories with each story's own paper taken out of the stand-in: every answer but
+    "abstained" is wrong. One stand-in per paper (several stories share one)."""
+    from .config import load_settings
+    from .pipeline import build_context
+    stories = shared / "stories"
+    mock = shared / "tools" / "mockapis.py"
+    if not stories.is_dir() or not mock.is_file():
+        return []
+    folders = sorted(p for p in stories.iterdir() if (p / "paper.json").is_file())
+    doi_of = {f: (json.loads((f / "paper.json").read_text("utf-8")).get("doi") or f.name).lower()
+              for f in folders}
+    scores = []
+    for doi in sorted(set(doi_of.values())):
+        with tempfile.TemporaryDirectory(prefix="fc-missing-") as tmp:
+            others = Path(tmp) / "cases"
+            others.mkdir()
+            for folder in folders:
+                if doi_of[folder] != doi:
+                    (others / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
+            with _shared_standin(others, mock, shared / "datasets" / "scifact" / "corpus.jsonl",
+                                 Path(tmp)) as env:
+                settings = load_settings(env={**env, "FACTCHECK_CACHE": str(Path(tmp) / "c")})
+                ctx = build_context(settings)
+                for folder in folders:
+                    if doi_of[folder] == doi:
+                        chosen, used, how = _search(folder / "article.html", ctx)
+                        scores.append(ResolveScore(folder.name, doi, chosen, used, how))
+    return scores
+
+
 def _lines(scores: Iterable[ResolveScore]) -> list[str]:
     out = []
     for s in scores:
@@ -213,6 +245,10 @@ def run_resolve_eval(corpus: Path, shared: Path, details: bool = False) -> str:
         stories = evaluate_stories(shared, cache)
         if stories:
             rows.append(("../shared/stories (real stories, prose only)", stories))
+        if details:  # one stand-in per paper: slow, so only with --details
+            missing = evaluate_stories_missing(shared, cache)
+            if missing:
+                rows.append(("../shared/stories, paper missing (abstaining is right)", missing))
         for name, scores in evaluate_corpus(corpus, cache).items():
             if scores:
                 label = f"corpora/{name}" + (" (abstaining is right)" if "missing" in name else "")
