@@ -126,13 +126,15 @@ class Cache:
 
     # -- public API -------------------------------------------------------------------------
 
-    def get(self, service: str, key: str, allow_stale: bool = False) -> str | None:
+    def get(self, service: str, key: str, allow_stale: bool = False,
+            max_age: int | None = None) -> str | None:
         """The cached text for `(service, key)`, or None when missing, stale or unreadable.
 
         Args:
             service: the service name, e.g. "pubmed".
             key: the request's cache key (path and query without credentials).
             allow_stale: also return entries older than the TTL.
+            max_age: a shorter freshness than the TTL for this read (search answers).
 
         Returns:
             The raw response text, or None.
@@ -151,7 +153,8 @@ class Cache:
         if row is None:
             return None
         text, fetched = row
-        if not allow_stale and self._clock() - fetched > self.ttl:
+        fresh = self.ttl if max_age is None else min(self.ttl, max_age)
+        if not allow_stale and self._clock() - fetched > fresh:
             logger.debug("cache entry is stale: %s %s", service, key)
             return None
         return text

@@ -71,6 +71,7 @@ class Settings:
     browser: str = ""
     render_timeout: float = 30.0
     max_secondary_papers: int = 2
+    search_cache_ttl: int = 86_400
     max_landing_pages: int = 3
 
     @property
@@ -165,6 +166,7 @@ def load_settings(config_file: str | Path | None = None,
             tool=str(services["tool"]),
             cache_dir=cache_dir,
             cache_ttl=int(data["cache"]["ttl"]),
+            search_cache_ttl=int(data["cache"].get("search_ttl", 86_400)),
             min_article_chars=int(data["article"]["min_article_chars"]),
             nlp_model=str(data["nlp"]["model"]),
             use_model_if_installed=bool(data["nlp"]["use_model_if_installed"]),

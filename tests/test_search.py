@@ -438,3 +438,18 @@ def test_search_cli_every_service_failing_exits_3(cli_env):
         result = invoke("resolve", "--story", story(AUTHOR_JOURNAL), "--format", "json")
     assert result.exit_code == 3, result.output
 
+
+
+def test_search_answers_go_stale_sooner_than_lookups(stand_in, analyzer, rules, tmp_path):
+    # a search that has not found the story's paper yet is asked again the next day; the same
+    # search within a day is answered from the cache
+    ctx = context(stand_in, tmp_path, analyzer, rules)
+    search_story(story(AUTHOR_JOURNAL), ctx)
+    before = len(stand_in.requests)
+    search_story(story(AUTHOR_JOURNAL), ctx)
+    assert len(stand_in.requests) == before
+    stale = build_context(stand_in.settings(tmp_path, search_cache_ttl=0), rules)
+    stale._analyzer = analyzer
+    search_story(story(AUTHOR_JOURNAL), stale)
+    asked = [r for r in stand_in.requests[before:] if r.service == "europepmc"]
+    assert asked and all("search" in r.path for r in asked)

@@ -83,13 +83,16 @@ class ServiceClient:
         """Extra parameters every request carries (contact address, keys); subclasses add theirs."""
         return dict(params)
 
-    def fetch(self, path: str, params: Mapping[str, str], query: str) -> str | None:
+    def fetch(self, path: str, params: Mapping[str, str], query: str,
+              max_age: int | None = None) -> str | None:
         """The text of `GET base/path?params`, from the cache when possible.
 
         Args:
             path: the endpoint relative to the service's base URL, e.g. "esearch.fcgi".
             params: query parameters (credentials and contact are added by `_params`).
             query: what is being looked up, for messages ("doi 10.1/x").
+            max_age: seconds a cached answer stays fresh for this request, when shorter than
+                the cache's TTL (search answers: a paper may be indexed tomorrow).
 
         Returns:
             The response text, or None when the service answered that it has no such record.
@@ -110,7 +113,7 @@ class ServiceClient:
                                     service=self.service, query=query)
             return text
         if self.cache is not None:
-            text = self.cache.get(self.service, key)
+            text = self.cache.get(self.service, key, max_age=max_age)
             if text is not None:
                 logger.debug("cache hit: %s %s", self.service, key)
                 return text

@@ -62,7 +62,7 @@ class CrossrefClient(ServiceClient):
         if not any(k.startswith("query") for k in params):
             return []  # a filter alone lists every work of the period
         params["rows"] = str(limit)
-        text = self.fetch("works", params, f"search {q.describe()!r}")
+        text = self.fetch("works", params, f"search {q.describe()!r}", self.settings.search_cache_ttl)
         return [paper for paper, _ in parse_crossref_items(text, q.describe())] if text else []
 
     def search(self, reference: str, limit: int = 5) -> list[Paper]:

@@ -28,9 +28,10 @@ class EuropePMCClient(ServiceClient):
     def _empty_answer(self, path: str, text: str) -> bool:
         return re.search(r'"hitCount"\s*:\s*0\b', text) is not None
 
-    def _search(self, search_query: str, query: str, page_size: str = _PAGE_SIZE) -> list[Paper]:
+    def _search(self, search_query: str, query: str, page_size: str = _PAGE_SIZE,
+                max_age: int | None = None) -> list[Paper]:
         text = self.fetch("search", {"query": search_query, "resultType": "core",
-                                     "format": "json", "pageSize": page_size}, query)
+                                     "format": "json", "pageSize": page_size}, query, max_age)
         return parse_europepmc_json(text, query) if text else []
 
     def find(self, q: SearchQuery, limit: int) -> list[Paper]:
@@ -41,7 +42,7 @@ class EuropePMCClient(ServiceClient):
             PaperNotFound: offline and not cached.
         """
         query = europepmc_query(q)
-        return self._search(query, f"search {query!r}", str(limit))
+        return self._search(query, f"search {query!r}", str(limit), self.settings.search_cache_ttl)
 
     def by_doi(self, doi: str) -> Paper | None:
         """The Europe PMC record whose DOI is `doi`, or None.

@@ -79,5 +79,5 @@ class OpenAlexClient(ServiceClient):
         if "search" not in params:
             return []  # a filter alone lists every work of the period
         params["per-page"] = str(limit)
-        text = self.fetch("works", params, f"search {q.describe()!r}")
+        text = self.fetch("works", params, f"search {q.describe()!r}", self.settings.search_cache_ttl)
         return parse_openalex_list(text, q.describe()) if text else []

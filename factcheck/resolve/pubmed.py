@@ -37,7 +37,8 @@ class PubMedClient(ServiceClient):
             out["api_key"] = self.settings.ncbi_api_key
         return out
 
-    def esearch(self, term: str, retmax: int, query: str) -> list[str]:
+    def esearch(self, term: str, retmax: int, query: str,
+                max_age: int | None = None) -> list[str]:
         """PMIDs for an esearch `term`, best first.
 
         Raises:
@@ -45,7 +46,7 @@ class PubMedClient(ServiceClient):
             PaperNotFound: offline and not cached.
         """
         text = self.fetch("esearch.fcgi", {"db": "pubmed", "term": term, "retmode": "json",
-                                           "retmax": str(retmax)}, query)
+                                           "retmax": str(retmax)}, query, max_age)
         return parse_esearch_json(text, query) if text else []
 
     def efetch(self, pmids: list[str], query: str) -> list[Paper]:
@@ -113,4 +114,5 @@ class PubMedClient(ServiceClient):
             PaperNotFound: offline and not cached.
         """
         term = pubmed_term(q)
-        return self.efetch(self.esearch(term, limit, f"search {term!r}"), f"search {term!r}")
+        pmids = self.esearch(term, limit, f"search {term!r}", self.settings.search_cache_ttl)
+        return self.efetch(pmids, f"search {term!r}")
