@@ -55,6 +55,10 @@ _ACRONYM = (r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{1,3}-[A-Z][A-Za-z0-9]+)"
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+# "published in 2019", "a 2019 study", "the 2019 trial": the year the study itself came out
+_STUDY_YEAR = re.compile(r"\b(?:published|appeared|released)\s+in\s+(?P<year>(?:19|20)\d\d)\b"
+                         r"|\b(?:a|the|their)\s+(?P<year2>(?:19|20)\d\d)\s+(?:study|paper|trial|"
+                         r"report|analysis|review|meta-analysis)\b", re.IGNORECASE)
 
 
 def _fold(text: str) -> str:
@@ -445,9 +449,31 @@ class MentionReader:
         if best is not None:
             return best[2], best[3]
         if story is not None:
-            return None, (str(story - timedelta(days=int(s.get("before_story_days", 60)))),
-                          str(story + timedelta(days=int(s.get("after_story_days", 14)))))
+            low = story - timedelta(days=int(s.get("before_story_days", 60)))
+            high = story + timedelta(days=int(s.get("after_story_days", 14)))
+            older = self._earlier_year(text, sentences, story)
+            if older is not None:  # "a 2019 study published in JAMA": the paper may be old
+                return older, (f"{older.value}-01-01", str(high))
+            return None, (str(low), str(high))
         return None, None
+
+    def _earlier_year(self, text: str, sentences: Sequence[Span],
+                      story: date) -> Mentioned | None:
+        """A year before the story's own that a publication sentence gives the study ("a 2019
+        study", "published in 2019")."""
+        oldest = story.year - int(self.settings.get("oldest_years", 40))
+        for sentence in sentences:
+            chunk = text[sentence.start:sentence.end]
+            if not self._published_cue.search(chunk):
+                continue
+            for m in _STUDY_YEAR.finditer(chunk):
+                group = "year" if m.group("year") else "year2"
+                year = int(m.group(group))
+                if oldest <= year < story.year:
+                    start = sentence.start + m.start(group)
+                    return Mentioned(str(year), Span(start, start + 4, m.group(group)),
+                                     role="year")
+        return None
 
     def _sentence_dates(self, chunk: str, offset: int, story: date | None
                         ) -> Iterator[tuple[tuple[int, int], tuple[Mentioned, tuple[str, str]]]]:

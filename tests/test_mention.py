@@ -435,3 +435,17 @@ def test_mention_corpus_window_holds_the_paper_date(case, corpus):
     assert mention.story_date == expected(case)["story_date"]
     assert paper.published and _inside(mention.window, paper.published), \
         (paper.published, mention.window)
+
+
+def test_mention_an_earlier_study_year_widens_the_window_back(tmp_path, ctx):
+    # a story dated June 2019 about "a 2016 study published in the BMJ": the window reaches
+    # back to 2016, so the old paper is not ruled out by the story's own date
+    _, mention = read(tmp_path, ctx, "Old study on salt resurfaces in debate",
+                      "A 2016 study published in the BMJ tracked 20,995 villagers in rural China "
+                      "who swapped ordinary salt for a potassium-rich substitute.",
+                      "Campaigners cited it again this week as ministers weighed new targets for "
+                      "salt in bread, soups and ready meals.",
+                      "Doctors said the evidence for cutting salt was already strong enough to "
+                      "act on without waiting for more trials.")
+    assert mention.paper_date is not None and mention.paper_date.value == "2016"
+    assert _inside(mention.window, "2016-03-01") and _inside(mention.window, "2019-06-11")

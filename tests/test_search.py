@@ -453,3 +453,38 @@ def test_search_answers_go_stale_sooner_than_lookups(stand_in, analyzer, rules, 
     search_story(story(AUTHOR_JOURNAL), stale)
     asked = [r for r in stand_in.requests[before:] if r.service == "europepmc"]
     assert asked and all("search" in r.path for r in asked)
+
+
+def _paper(title: str, doi: str, journal: str, types: tuple[str, ...] = (),
+           abstract: str = "Salt substitution cut stroke in rural villages.") -> Paper:
+    from factcheck.types import Section
+    return Paper(source="europepmc", title=title, doi=doi, journal=journal, year=2021,
+                 published="2021-08-29", publication_types=types,
+                 sections=(Section(None, None, abstract),))
+
+
+def test_search_pool_keeps_the_journal_article_over_its_preprint_and_drops_editorials(rules):
+    from factcheck.resolve.search import _Pool
+    settings = rules.setting("search")
+    pool = _Pool(never=frozenset(settings["never_types"]),
+                 preprint_servers=frozenset(settings["preprint_servers"]))
+    pool.add(_paper("Effect of salt substitution on cardiovascular events and death",
+                    "10.1101/2021.05.01.1", "medRxiv", ("Preprint",)), "topic")
+    pool.add(_paper("Effect of Salt Substitution on Cardiovascular Events and Death",
+                    "10.1056/nejmoa2105675", "New England Journal of Medicine"), "author + journal")
+    pool.add(_paper("Salt substitutes: a cheap way to fewer strokes", "10.1056/nejme2110903",
+                    "New England Journal of Medicine", ("Editorial",)), "journal + topic")
+    assert [p.doi for p in pool.papers] == ["10.1056/nejmoa2105675"]
+    assert pool.found_by == [["topic", "author + journal"]]
+
+
+def test_search_an_unlisted_journal_never_blocks_a_candidate(rules):
+    from factcheck.resolve.search import score_candidate
+    from factcheck.types import Mentioned, Span, StudyMention
+    mention = StudyMention(journals=(Mentioned("Washington Post", Span(0, 15, "Washington Post"),
+                                               role="unlisted", weight=0.6),),
+                           topic=(Mentioned("salt", Span(0, 4, "salt"), weight=1.0),))
+    paper = _paper("Salt substitution and stroke", "10.1/x", "New England Journal of Medicine")
+    scored = score_candidate(mention, paper, rules.setting("search"), lambda a, b: a == b,
+                             lambda text: [])
+    assert not any(k.startswith("cannot be") for k, _ in scored.evidence)

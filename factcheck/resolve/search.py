@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
 
 from ..errors import PaperNotFound, UpstreamError
@@ -165,17 +166,37 @@ class _Pool:
 
     papers: list[Paper] = field(default_factory=list)
     found_by: list[list[str]] = field(default_factory=list)
+    never: frozenset[str] = frozenset()  # publication types that are never a study's report
+    preprint_servers: frozenset[str] = frozenset()
 
     def add(self, paper: Paper, step: str) -> None:
+        if any(t.lower() in self.never for t in paper.publication_types):
+            return  # an editorial, a comment, an erratum about the paper is not the paper
         for i, known in enumerate(self.papers):
-            if _same_paper(known, paper):
-                if not known.sections and paper.sections:
-                    self.papers[i] = paper  # keep the record that has the abstract
+            if _same_paper(known, paper) or self._same_work(known, paper):
+                if self._better(paper, known):
+                    self.papers[i] = paper
                 if step not in self.found_by[i]:
                     self.found_by[i].append(step)
                 return
         self.papers.append(paper)
         self.found_by.append([step])
+
+    def _preprint(self, paper: Paper) -> bool:
+        return "preprint" in {t.lower() for t in paper.publication_types} or (
+            _fold(paper.journal or "").strip() in self.preprint_servers)
+
+    def _same_work(self, a: Paper, b: Paper) -> bool:
+        """A preprint and the journal article it became (same title, another DOI) are one
+        candidate: otherwise they tie and the search could never choose."""
+        if self._preprint(a) == self._preprint(b) or not a.title or not b.title:
+            return False
+        return fuzz.token_sort_ratio(_fold(a.title), _fold(b.title)) >= 92
+
+    def _better(self, new: Paper, known: Paper) -> bool:
+        if self._preprint(known) != self._preprint(new):
+            return self._preprint(known)  # the journal article over its preprint
+        return not known.sections and bool(new.sections)  # the record with the abstract
 
 
 def _same_paper(a: Paper, b: Paper) -> bool:
@@ -316,10 +337,13 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
     if mention.journals:
         match = next((j for j in mention.journals if same_journal(j.value, paper.journal)
                       or same_journal(j.detail, paper.journal)), None)
+        if match is None and paper.journal:  # a journal the vocabulary does not list
+            match = next((j for j in mention.journals if j.role != "listed" and fuzz.token_set_ratio(
+                _fold(j.value), _fold(paper.journal)) >= 90), None)
         if match is not None:
             journal_score = float(w.get("journal", 3.0)) * (1.0 if match.role == "listed" else 0.7)
             evidence.append((f"journal {match.value}", round(journal_score, 2)))
-        elif paper.journal:
+        elif paper.journal and any(j.role == "listed" for j in mention.journals):
             journal_score = float(w.get("journal_mismatch", -1.0))
             evidence.append((f"journal {paper.journal} is not {mention.journals[0].value}",
                              journal_score))
@@ -379,7 +403,8 @@ def score_candidate(mention: StudyMention, paper: Paper, settings: Mapping[str, 
         if gap is not None and gap > int(settings.get("max_date_gap_days", 183)):
             evidence.append((f"{BLOCKED} published {paper.published or paper.year}, "
                              f"{gap} days from when the story says", 0.0))
-    if mention.journals and paper.journal and journal_score <= 0 and settings.get(
+    listed = [j for j in mention.journals if j.role == "listed"]
+    if listed and paper.journal and journal_score <= 0 and settings.get(
             "journal_must_match", True):
         evidence.append((f"{BLOCKED} in {paper.journal}, not the journal the story names", 0.0))
     score = author_total + journal_score + date_score + study_score + topic_score + number_score
@@ -468,7 +493,8 @@ def search_paper(mention: StudyMention, clients: Mapping[str, ServiceClient],
     limit = int(settings.get("rows", 10))
     spent = 0
     runs: list[QueryRun] = []
-    pool = _Pool()
+    pool = _Pool(never=frozenset(t.lower() for t in settings.get("never_types", ())),
+                 preprint_servers=frozenset(_fold(n) for n in settings.get("preprint_servers", ())))
     ranked: list[Candidate] = []
     down: set[str] = set()
     errors: list[UpstreamError] = []
