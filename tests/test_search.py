@@ -118,7 +118,7 @@ DIRTY = SearchQuery(
 
 def test_search_pubmed_term_syntax():
     assert pubmed_term(FULL) == (
-        '("Pase"[au] OR "Seshadri S"[au]) AND ("Stroke"[ta] OR "J Am Heart Assoc"[ta]) AND '
+        '(Pase[au] OR Seshadri S[au]) AND ("Stroke"[ta] OR "J Am Heart Assoc"[ta]) AND '
         '"Framingham Heart Study"[tiab] AND (soda[tiab] OR dementia[tiab] OR '
         '"artificial sweetener"[tiab]) AND 2017/02/20:2017/05/21[dp]')
 
@@ -153,7 +153,7 @@ def test_search_openalex_params_syntax():
 
 def test_search_terms_with_quotes_colons_brackets_are_cleaned():
     assert pubmed_term(DIRTY) == (
-        '"O Brien"[au] AND "Lancet Oncology"[ta] AND "the D-Health trial"[tiab] AND '
+        'O Brien[au] AND "Lancet Oncology"[ta] AND "the D-Health trial"[tiab] AND '
         '("sleep tiab"[tiab] OR sleeping[tiab]) AND (death[tiab] OR mortality[tiab]) AND '
         "2020/01/01:3000/12/31[dp]")
     assert europepmc_query(DIRTY) == (
@@ -323,7 +323,7 @@ def test_search_finds_the_paper_through_pubmed_when_europepmc_fails(analyzer, ru
     first, second = outcome.runs[:2]
     assert (first.service, second.service) == ("europepmc", "pubmed")
     assert first.error and "500" in first.error and second.error is None
-    assert second.query.startswith('("Santangelo"[au] OR "Cimmino"[au]) AND ')
+    assert second.query.startswith('(Santangelo[au] OR Cimmino[au]) AND ')
 
 
 def test_search_every_service_failing_is_an_upstream_error(analyzer, rules, tmp_path):

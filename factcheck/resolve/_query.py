@@ -81,7 +81,9 @@ def pubmed_term(q: SearchQuery) -> str:
     """The esearch `term` for `q`."""
     parts = []
     if q.authors:
-        parts.append(_or([f"{_quoted(a)}[au]" for a in q.authors]))
+        # unquoted: PubMed truncates an author term ("Pase[au]" finds "Pase MP"); quotes would
+        # ask for exactly that string
+        parts.append(_or([f"{_clean(a)}[au]" for a in q.authors]))
     if q.journals:
         parts.append(_or([f"{_quoted(j)}[ta]" for j in q.journals]))
     if q.phrase:
