@@ -620,3 +620,35 @@ def test_landing_link_row_must_exist(tmp_path: Path, settings: Settings) -> None
 
 def test_landing_default_settings_budget(settings: Settings) -> None:
     assert settings.max_landing_pages == 3
+
+
+def test_landing_pipeline_resolves_the_doi_of_a_linked_journal_page(server: _Server,
+                                                                   settings: Settings,
+                                                                   rules: Rules,
+                                                                   tmp_path: Path) -> None:
+    # the story links only the journal's article page: the pipeline follows it, takes the DOI
+    # from its citation_doi tag and looks that DOI up, rather than searching from the prose
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes import ServiceStandIn
+
+    from factcheck.pipeline import build_context, find_papers, read_article
+    from factcheck.types import Paper, Section
+    paper = Paper(source="pubmed", title="Time-restricted eating and weight loss",
+                  sections=(Section("RESULTS", "RESULTS", "Weight fell by 2.4 kg."),),
+                  doi=JOURNAL_TAGS_DOI, pmid="90009901", journal="JAMA Internal Medicine",
+                  year=2024, authors=("Ana Ruiz", "Ben Ode"))
+    journal = server.page("/journal/jamainternmed/fullarticle/2815001", JOURNAL_TAGS)
+    story_url = server.page("/news/2024/eating-window-2", STORY.replace("{journal}", journal))
+    with ServiceStandIn(papers=[paper]) as stand_in:
+        run = stand_in.settings(tmp_path).with_(retries=0, host_delay=0.0)
+        ctx = build_context(run, rules)
+        article = read_article(story_url, ctx)
+        _, papers, _, _ = find_papers(article, ctx)
+    assert papers[0].doi == JOURNAL_TAGS_DOI
+    assert papers[0].found_by and "page the story links" in papers[0].found_by
+    # looked up by its DOI, never searched for
+    assert all(r.params.get("query", "").startswith("DOI:") for r in stand_in.requests
+               if r.service == "europepmc")
+    assert not any(r.service in ("openalex", "crossref") and "search" in str(r.params)
+                   for r in stand_in.requests)
