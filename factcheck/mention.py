@@ -35,6 +35,8 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from wordfreq import zipf_frequency
 
+from ._words import fold as _fold
+from ._words import singular as _stem
 from .rules import Rules
 from .types import Article, Citation, Claim, Mentioned, Span, StudyMention
 
@@ -59,12 +61,6 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _STUDY_YEAR = re.compile(r"\b(?:published|appeared|released)\s+in\s+(?P<year>(?:19|20)\d\d)\b"
                          r"|\b(?:a|the|their)\s+(?P<year2>(?:19|20)\d\d)\s+(?:study|paper|trial|"
                          r"report|analysis|review|meta-analysis)\b", re.IGNORECASE)
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-    return "".join(c for c in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(c)).lower()
 
 
 def _alternation(terms: Iterable[str]) -> str:
@@ -712,18 +708,6 @@ def _days_back(days: str, weekday: str, story: date) -> tuple[int, int]:
         return back, back
     low, _, high = days.partition("-")
     return int(low), int(high or low)
-
-
-def _stem(word: str) -> str:
-    """A crude singular: enough to count "straighteners" and "straightener" as one word."""
-    w = _fold(word)
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes")):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
 
 
 def _digits(value: float) -> str:

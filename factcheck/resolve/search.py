@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -32,6 +31,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
 
+from .._words import fold as _fold
+from .._words import singular as _stem
 from ..errors import PaperNotFound, UpstreamError
 from ..types import Candidate, Mentioned, Paper, QueryRun, SearchOutcome, StudyMention
 from ._client import ServiceClient
@@ -45,22 +46,6 @@ NumbersIn = Callable[[str], Sequence[float]]
 SameJournal = Callable[[str | None, str | None], bool]
 
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text or "")
-                   if not unicodedata.combining(c)).lower()
-
-
-def _stem(word: str) -> str:
-    w = word
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes")):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
 
 
 def _stems(text: str) -> set[str]:
