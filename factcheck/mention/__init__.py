@@ -22,6 +22,7 @@ What an editor hunting for the paper reads in a story, each item with the story'
    the claims' quantities.
 
 The stage reads the claims stage's sentences, entities and quantities; it parses nothing again.
+The journal vocabulary is `journals.py`, the dates and the window `dates.py`.
 """
 
 from __future__ import annotations
@@ -29,16 +30,19 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from wordfreq import zipf_frequency
 
-from ._words import fold as _fold
-from ._words import singular as _stem
-from .rules import Rules
-from .types import Article, Citation, Claim, Mentioned, Span, StudyMention
+from .._words import fold as _fold
+from .._words import singular as _stem
+from ..rules import Rules
+from ..types import Article, Citation, Claim, Mentioned, Span, StudyMention
+from ._text import alternation as _alternation
+from ._text import overlaps as _overlaps
+from ._text import sentence_start as _sentence_start
+from .dates import DateReader
+from .journals import JournalVocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -56,100 +60,6 @@ _ACRONYM = (r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{1,3}-[A-Z][A-Za-z0-9]+)"
             r"(?:-[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*)*(?:[ \t]\d{1,2}(?!\d))?")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-# "published in 2019", "a 2019 study", "the 2019 trial": the year the study itself came out
-_STUDY_YEAR = re.compile(r"\b(?:published|appeared|released)\s+in\s+(?P<year>(?:19|20)\d\d)\b"
-                         r"|\b(?:a|the|their)\s+(?P<year2>(?:19|20)\d\d)\s+(?:study|paper|trial|"
-                         r"report|analysis|review|meta-analysis)\b", re.IGNORECASE)
-
-
-def _alternation(terms: Iterable[str]) -> str:
-    return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(set(terms), key=len,
-                                                                        reverse=True))
-
-
-@dataclass(frozen=True, slots=True)
-class _Journal:
-    title: str
-    abbrev: str | None
-    needs_cue: bool
-
-
-class JournalVocabulary:
-    """The journals of `rules/mention/journals.tsv`: find them in text, and tell whether two
-    spellings of a journal's name (a story's, a service's) mean the same journal."""
-
-    def __init__(self, rows: Sequence[Mapping[str, str]]) -> None:
-        self._by_key: dict[str, _Journal] = {}
-        plain: list[str] = []  # found case-insensitively anywhere
-        cased: list[str] = []  # found only as written, and only after a cue
-        for row in rows:
-            title = row["title"].strip()
-            journal = _Journal(title, row.get("abbrev", "").strip() or None,
-                               row.get("needs_cue", "").strip().lower() == "yes")
-            names = [title, journal.abbrev or ""]
-            names += [a.strip() for a in row.get("aliases", "").split("|")]
-            for name in filter(None, names):
-                self._by_key.setdefault(self.key(name), journal)
-                if journal.needs_cue and name in (title, journal.abbrev):
-                    cased.append(name)
-                elif name.isupper() and len(name) <= 6:
-                    cased.append(name)  # BMJ, JAMA, NEJM: as written, but anywhere
-                else:
-                    plain.append(name)
-        self._plain = re.compile(rf"(?<![\w&-])(?:the\s+)?(?P<name>{_alternation(plain)})(?![\w&-])",
-                                 re.IGNORECASE) if plain else None
-        self._cased = re.compile(rf"(?<![\w&-])(?P<name>{_alternation(cased)})(?![\w&-])") \
-            if cased else None
-
-    @staticmethod
-    def key(name: str) -> str:
-        """A journal name reduced for comparison: folded, no "the", no punctuation, & = and."""
-        text = _fold(name).replace("&", " and ")
-        words = re.findall(r"[a-z0-9]+", text)
-        if words and words[0] == "the":
-            words = words[1:]
-        return " ".join(words)
-
-    def lookup(self, name: str | None) -> _Journal | None:
-        """The listed journal `name` spells, or None."""
-        return self._by_key.get(self.key(name or "")) if name else None
-
-    def same(self, a: str | None, b: str | None) -> bool:
-        """Whether two names (title, abbreviation or alias) are the same journal."""
-        if not a or not b:
-            return False
-        ka, kb = self.key(a), self.key(b)
-        if ka == kb:
-            return True
-        ja, jb = self._by_key.get(ka), self._by_key.get(kb)
-        return ja is not None and ja is jb
-
-    def find(self, text: str) -> list[tuple[int, int, _Journal, bool]]:
-        """(start, end, journal, needs a cue) of every listed name in `text`, in text order."""
-        found: dict[int, tuple[int, int, _Journal, bool]] = {}
-        for pattern in (self._plain, self._cased):
-            if pattern is None:
-                continue
-            for m in pattern.finditer(text):
-                journal = self._by_key.get(self.key(m.group("name")))
-                if journal is None:
-                    continue
-                start, end = m.start("name"), m.end("name")
-                # a needs-cue title as one word of a longer capitalised name is not the journal
-                prev = found.get(start)
-                if prev is None or end - start > prev[1] - prev[0]:
-                    found[start] = (start, end, journal, journal.needs_cue and pattern is self._cased
-                                    and m.group("name") in (journal.title, journal.abbrev))
-        out = sorted(found.values())
-        kept: list[tuple[int, int, _Journal, bool]] = []
-        for item in out:  # drop a match inside a longer one
-            if kept and item[0] < kept[-1][1]:
-                continue
-            kept.append(item)
-        return kept
-
-
 class MentionReader:
     """Reads a StudyMention from an article and its claims; build once per run (`Context`).
 
@@ -217,17 +127,7 @@ class MentionReader:
             rf"(?i:\b(?:published|appear(?:s|ed)?|reported)(?:\s+(?:online|today|yesterday|"
             rf"this\s+week|on\s+\w+|\w+day))?\s+in\s+(?:the\s+)?(?:(?:medical|scientific|peer-reviewed)\s+)?"
             rf"(?:journal\s+)?)(?P<name>{_NAME_WORD}(?:\s+(?:of\s+(?:the\s+)?|and\s+|&\s+)?{_NAME_WORD}){{0,7}})")
-        months = {r["name"]: int(r["number"]) for r in rules.table("month_numbers")}
-        self._months = months
-        month_alt = _alternation(months)
-        self._month_day = re.compile(
-            rf"(?i:\b(?P<month>{month_alt})\.?)\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
-            rf"(?:,?\s+(?P<year>(?:19|20)\d\d))?"
-            rf"|\b(?P<day2>\d{{1,2}})\s+(?i:(?P<month2>{month_alt}))\.?(?:,?\s+(?P<year2>(?:19|20)\d\d))?")
-        self._date_words = {r["phrase"]: (r["days"], r["weekday"]) for r in rules.table("date_words")}
-        self._date_word = re.compile(rf"(?i:\b(?P<word>{_alternation(self._date_words)})\b)")
-        self._date_cues = {r["cue"]: float(r["strength"]) for r in rules.table("date_cues")}
-        self._published_cue = re.compile(rf"(?i:\b(?:{_alternation(self._date_cues)})\b)")
+        self.dates = DateReader(rules)
         self._news = rules.lexicon("news_words")
         # one-word synonyms a story's word may have in an abstract ("death": mortality)
         self._synonyms: dict[str, tuple[str, ...]] = {}
@@ -235,8 +135,8 @@ class MentionReader:
             if " " not in row["term"]:
                 words = tuple(e for e in row["equivalents"].split("|") if e and " " not in e)
                 self._synonyms[row["term"]] = words
-        self._date_names = frozenset([*months, *self._date_words,
-                                      *(r["word"] for r in rules.table("number_words"))])
+        self._date_names = self.dates.names | frozenset(
+            r["word"] for r in rules.table("number_words"))
         self._study_cue = re.compile(rf"(?i:\b(?:{_alternation(rules.lexicon('study_cues'))})\b)")
 
     # -- the stage ---------------------------------------------------------------------------
@@ -261,9 +161,8 @@ class MentionReader:
         study_names = self._find_study_names(text, institutions, journals)
         registry = tuple(Mentioned(c.value, _span_of(text, c.value, c.quote), role=c.kind)
                          for c in citations if c.kind in ("nct", "trial"))
-        story_date = _iso_day(article.published) or _iso_month(article.published) or \
-            self._dateline(article)
-        paper_date, window = self._dates(text, sentences, story_date)
+        story_date = self.dates.story_date(article)
+        paper_date, window = self.dates.read(text, sentences, story_date)
         taken = [m.span for m in (*journals, *researchers, *institutions, *study_names)]
         numbers = self._numbers(claims)
         named = journals or researchers or study_names or registry or institutions
@@ -390,122 +289,6 @@ class MentionReader:
 
     # -- dates -------------------------------------------------------------------------------
 
-    def _dateline(self, article: Article) -> str | None:
-        """A date written at the top of the story (byline or dateline), as an ISO date."""
-        head = article.text[: int(self.settings.get("dateline_chars", 400))]
-        for m in self._month_day.finditer(head):
-            found = self._calendar(m, None)
-            if found and (m.group("year") or m.group("year2")):
-                return found.isoformat()
-        return None
-
-    def _calendar(self, m: re.Match[str], story: date | None) -> date | None:
-        month = self._months.get((m.group("month") or m.group("month2") or "").lower())
-        day = int(m.group("day") or m.group("day2") or 0)
-        year_text = m.group("year") or m.group("year2")
-        if not month or not 1 <= day <= 31:
-            return None
-        if year_text:
-            year = int(year_text)
-        elif story is not None:
-            year = story.year
-        else:
-            return None
-        try:
-            found = date(year, month, day)
-        except ValueError:
-            return None
-        if not year_text and story is not None and found > story + timedelta(days=31):
-            found = found.replace(year=year - 1)  # "published Dec. 30" in a January story
-        return found
-
-    def _dates(self, text: str, sentences: Sequence[Span],
-               story_iso: str | None) -> tuple[Mentioned | None, tuple[str, str] | None]:
-        s = self.settings
-        if story_iso and len(story_iso) == 7:  # a month only: any of its days, no weekday
-            first = date(int(story_iso[:4]), int(story_iso[5:7]), 1)
-            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-            return None, (str(first - timedelta(days=int(s.get("before_story_days", 60)))),
-                          str(last + timedelta(days=int(s.get("after_story_days", 14)))))
-        story = _parse_iso(story_iso)
-        best: tuple[float, int, Mentioned, tuple[str, str]] | None = None
-        for order, sentence in enumerate(sentences):
-            chunk = text[sentence.start:sentence.end]
-            cues = [(m.start(), m.end(), self._date_cues[m.group(0).lower()])
-                    for m in self._published_cue.finditer(chunk)]
-            if not cues:
-                continue
-            for found_at, found in self._sentence_dates(chunk, sentence.start, story):
-                start, end = found_at
-                before = [c for c in cues if c[1] <= start - sentence.start and
-                          start - sentence.start - c[1] <= 40]
-                strength = max((c[2] for c in before), default=max(c[2] for c in cues) - 1.0)
-                if best is None or (strength, -order) > (best[0], -best[1]):
-                    best = (strength, order, *found)
-        if best is not None:
-            return best[2], best[3]
-        if story is not None:
-            low = story - timedelta(days=int(s.get("before_story_days", 60)))
-            high = story + timedelta(days=int(s.get("after_story_days", 14)))
-            older = self._earlier_year(text, sentences, story)
-            if older is not None:  # "a 2019 study published in JAMA": the paper may be old
-                return older, (f"{older.value}-01-01", str(high))
-            return None, (str(low), str(high))
-        return None, None
-
-    def _earlier_year(self, text: str, sentences: Sequence[Span],
-                      story: date) -> Mentioned | None:
-        """A year before the story's own that a publication sentence gives the study ("a 2019
-        study", "published in 2019")."""
-        oldest = story.year - int(self.settings.get("oldest_years", 40))
-        for sentence in sentences:
-            chunk = text[sentence.start:sentence.end]
-            if not self._published_cue.search(chunk):
-                continue
-            for m in _STUDY_YEAR.finditer(chunk):
-                group = "year" if m.group("year") else "year2"
-                year = int(m.group(group))
-                if oldest <= year < story.year:
-                    start = sentence.start + m.start(group)
-                    return Mentioned(str(year), Span(start, start + 4, m.group(group)),
-                                     role="year")
-        return None
-
-    def _sentence_dates(self, chunk: str, offset: int, story: date | None
-                        ) -> Iterator[tuple[tuple[int, int], tuple[Mentioned, tuple[str, str]]]]:
-        """Every date a sentence gives for the paper, with its window."""
-        s = self.settings
-        for m in self._month_day.finditer(chunk):
-            found = self._calendar(m, story)
-            if found is None:
-                continue
-            span = Span(offset + m.start(), offset + m.end(), m.group(0))
-            pad = timedelta(days=int(s.get("exact_date_days", 30)))
-            low, high = found - pad, found + pad
-            if story is not None and not low <= story <= high + timedelta(
-                    days=int(s.get("before_story_days", 60))):
-                # the story's own date disagrees: one of them is wrong, keep both
-                low = min(low, story - timedelta(days=int(s.get("before_story_days", 60))))
-                high = max(high, story + timedelta(days=int(s.get("after_story_days", 14))))
-            yield (span.start, span.end), (Mentioned(found.isoformat(), span, role="date"),
-                                           (str(low), str(high)))
-        if story is not None:
-            for m in self._date_word.finditer(chunk):
-                days, weekday = self._date_words[m.group("word").lower()]
-                near, far = _days_back(days, weekday, story)
-                span = Span(offset + m.start(), offset + m.end(), m.group(0))
-                pad = timedelta(days=int(s.get("relative_date_days", 14)))
-                yield (span.start, span.end), (
-                    Mentioned(str(story - timedelta(days=near)), span, role="date",
-                              detail=f"{near}-{far} days before the story"),
-                    (str(story - timedelta(days=far) - pad), str(story - timedelta(days=near) + pad)))
-        else:
-            for y in _YEAR.finditer(chunk):
-                span = Span(offset + y.start(), offset + y.end(), y.group(0))
-                year = int(y.group(1))
-                yield (span.start, span.end), (Mentioned(str(year), span, role="year"),
-                                               (f"{year - 1}-07-01", f"{year}-12-31"))
-
     # -- topic and numbers -------------------------------------------------------------------
 
     def _topic(self, article: Article, claims: Sequence[Claim],
@@ -626,17 +409,6 @@ def _stronger_role(a: str | None, b: str | None) -> str | None:
     return a if _ROLE_RANK.get(a or "", 0) >= _ROLE_RANK.get(b or "", 0) else b
 
 
-def _overlaps(a: Span, b: Span) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
-def _sentence_start(sentences: Sequence[Span], offset: int) -> int:
-    for s in sentences:
-        if s.start <= offset < s.end:
-            return s.start
-    return max(0, offset - 80)
-
-
 def _span_of(text: str, value: str, quote: str | None) -> Span:
     for needle in (quote, value):
         if needle:
@@ -680,34 +452,6 @@ def _dotted(terms: Iterable[str]) -> str:
 
 def _titlecase(alternation: str) -> str:
     return "|".join(w[:1].upper() + w[1:] for w in alternation.split("|"))
-
-
-def _iso_month(value: str | None) -> str | None:
-    m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", value or "")
-    return m.group(0) if m else None
-
-
-def _iso_day(value: str | None) -> str | None:
-    parsed = _parse_iso(value)
-    return parsed.isoformat() if parsed else None
-
-
-def _parse_iso(value: str | None) -> date | None:
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}).*", value or "")
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 15))
-    except ValueError:
-        return None
-
-
-def _days_back(days: str, weekday: str, story: date) -> tuple[int, int]:
-    if weekday.strip() not in ("", "-"):
-        back = (story.weekday() - int(weekday)) % 7
-        return back, back
-    low, _, high = days.partition("-")
-    return int(low), int(high or low)
 
 
 def _digits(value: float) -> str:
