@@ -54,7 +54,10 @@ SCHEMA_VERSION = 1
 StoryState = Literal["new", "checked", "failed", "skipped"]
 EmailState = Literal["pending", "sending", "sent", "uncertain", "failed"]
 # Problems whose cause may pass (a site or service down): the story is tried again next run.
-RETRYABLE_ERRORS = frozenset({"FetchError", "SiteUnavailable", "UpstreamError", "TooLargeError"})
+# Failures the next run retries (up to feed.MAX_STORY_ATTEMPTS runs): a site or service down, or a
+# search that found no paper clearly enough yet (papers reach the indexes days after the news).
+RETRYABLE_ERRORS = frozenset({"FetchError", "SiteUnavailable", "UpstreamError", "TooLargeError",
+                              "NoConfidentMatch"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (

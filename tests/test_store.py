@@ -61,6 +61,15 @@ def test_store_retryable_failure_leaves_story_unchecked(store):
     assert store.story(s.id).checked_hash == h  # permanent: not retried
 
 
+def test_store_story_whose_paper_is_not_found_yet_is_retried(store):
+    # the search abstained: the paper may reach the indexes in a day or two, so the next run
+    # tries again instead of calling the story seen
+    s = store.upsert_story("g2", "https://n.example/b", None, "t", content_hash("t2"))
+    store.record_check(_failed("NoConfidentMatch"), story_id=s.id)
+    again = store.story(s.id)
+    assert again.state == "failed" and again.checked_hash is None
+
+
 def test_store_transaction_rolls_back_whole(store, monkeypatch):
     s = store.upsert_story("g", "https://n.example/a", None, "t", content_hash("t"))
     before = store.counts()
