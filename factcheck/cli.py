@@ -216,15 +216,17 @@ def rules() -> None:
 @rules.command("validate")
 @common_options
 def rules_validate(settings: Any) -> None:
-    """Load every rule file and report the first error with its file and line.
+    """Load every rule file, check checks.toml against the registered checks, report the first error.
 
     Example: factcheck rules validate
     """
+    from .judge.registry import ordered_checks
     from .rules import load_rules
     loaded = load_rules()
+    checks = ordered_checks(loaded.setting("checks"))  # checks.toml agrees with the registered checks
     click.echo(f"ok: {len(loaded.lexicons)} lexicons, {len(loaded.tables)} tables, "
-               f"{len(loaded.patterns)} patterns, {len(loaded.settings)} settings files "
-               f"in {loaded.root}")
+               f"{len(loaded.patterns)} patterns, {len(loaded.settings)} settings files, "
+               f"{len(checks)} checks in {loaded.root}")
 
 
 @rules.command("list")

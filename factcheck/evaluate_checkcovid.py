@@ -128,8 +128,7 @@ def _article(claim_text: str) -> Article:
 def engine(claim_text: str, title: str, sentences: Sequence[str], ctx: Any
            ) -> tuple[tuple[Alignment, ...], tuple[Finding, ...], tuple[Supported, ...]]:
     """The real pipeline, stages 5-7, on one claim and its evidence sentences."""
-    from .align import align_claims
-    from .compare import judge
+    from .judge import align_claims, judge
     from .pipeline import _roles, _sections
     text = " ".join(claim_text.split())
     article = _article(text)

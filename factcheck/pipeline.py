@@ -11,8 +11,9 @@ source (URL | .html/.txt file | "-")
                 or, when the story links nothing, Resolver.resolve_mention(mention): a search
                 plan over the four services, accepted only with a clear margin
   7. claims     Analyzer.claims(abstract)              -> tuple[Claim] per paper
-  8. align      align.align_claims(...)                -> tuple[Alignment]
-  9. compare    compare.judge(...)                     -> findings, supported
+  8. align      judge.align_claims(...)                -> tuple[Alignment]
+  9. judge      judge.judge(...): the checks registered in judge/, run in
+                rules/checks.toml order                -> findings, supported
                                                        => Report
 ```
 No stage calls the next one; only this module knows the order. `check` raises the first
@@ -326,8 +327,7 @@ def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
                   claims: tuple[Claim, ...] | None = None) -> Report:
     """Stages 7-9 on an article and its papers, giving the Report (the article's claims are
     computed here unless given)."""
-    from .align import align_claims
-    from .compare import judge
+    from .judge import align_claims, judge
     analyzer = ctx.analyzer
     if claims is None:
         claims = article_claims(article, ctx)
@@ -337,7 +337,7 @@ def compare_texts(article: Article, papers: tuple[Paper, ...], ctx: Context,
     synonyms = ctx.rules.tables.get("outcome_synonyms", ())
     alignments = _timed(ctx, "align", lambda: align_claims(claims, abstract_claims, weights,
                                                            synonyms))
-    findings, supported = _timed(ctx, "compare", lambda: judge(
+    findings, supported = _timed(ctx, "judge", lambda: judge(
         article, papers, claims, abstract_claims, alignments, ctx.rules))
     return Report(
         version=__version__, source=source or article.url, article=article, papers=papers,

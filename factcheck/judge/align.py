@@ -1,4 +1,4 @@
-"""Pair each story claim with its best evidence among the abstract claims.
+"""Pair each story claim with its best evidence among the abstract claims (pipeline stage 8).
 
 The score mixes three signals, weighted by rules/verdicts.toml [align]:
 - fuzzy similarity of content words (rapidfuzz token_set_ratio), with abbreviations expanded so
@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from rapidfuzz import fuzz
 
-from .types import Alignment, Claim
+from ..types import Alignment, Claim
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 

@@ -1,4 +1,4 @@
-"""The cross-check engine on hand-built claims (no NLP), so each check is tested on its own."""
+"""The judge (factcheck/judge/) on hand-built claims (no NLP), so each check is tested on its own."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from factcheck.align import align_claims
-from factcheck.compare import clause, judge, same_number
+from factcheck.judge import align_claims, judge
+from factcheck.judge._common import clause, same_number
 from factcheck.types import Article, Claim, Entity, Paper, Paragraph, Quantity, Section, Span
 
 
@@ -80,7 +80,7 @@ def kinds(findings) -> list[str]:
     return [f.kind for f in findings]
 
 
-def test_compare_rounding_tolerance(rules):
+def test_judge_rounding_tolerance(rules):
     verdicts = rules.setting("verdicts")
     story = Quantity(value=1.2, unit="kPa", kind="measure", span=Span(0, 3, "1.2"))
     wrong = Quantity(value=1.5, unit="kPa", kind="measure", span=Span(0, 3, "1.5"))
@@ -89,7 +89,7 @@ def test_compare_rounding_tolerance(rules):
     assert not same_number(wrong, paper, verdicts)
 
 
-def test_compare_number_mismatch_quotes_both_sides(rules):
+def test_judge_number_mismatch_quotes_both_sides(rules):
     findings, supported = run(
         [S("Statin users had a 31% lower risk of heart attack over five years.",
            [Q("31%", "percent", 31, "%", relative=True)], fields={"outcome": "heart attack"})],
@@ -103,7 +103,7 @@ def test_compare_number_mismatch_quotes_both_sides(rules):
     assert f.rule_id == "number-mismatch-v1"
 
 
-def test_compare_matching_numbers_are_supported(rules):
+def test_judge_matching_numbers_are_supported(rules):
     findings, supported = run(
         [S("The LDN group had a rise of 1.2 kPa over 12 weeks.",
            [Q("1.2 kPa", "measure", 1.2, "kPa"), Q("12 weeks", "duration", 12, "week")])],
@@ -114,7 +114,7 @@ def test_compare_matching_numbers_are_supported(rules):
     assert len(supported) >= 2
 
 
-def test_compare_sample_size(rules):
+def test_judge_sample_size(rules):
     findings, _ = run(
         [S("The trial followed 12,030 adults with type 2 diabetes for a year.",
            [Q("12,030 adults", "count", 12030, of="adults")])],
@@ -124,7 +124,7 @@ def test_compare_sample_size(rules):
     assert kinds(findings).count("sample_size") == 1
 
 
-def test_compare_duration(rules):
+def test_judge_duration(rules):
     findings, _ = run(
         [S("Participants took the supplement for two years in the trial.",
            [Q("two years", "duration", 2, "year")])],
@@ -134,7 +134,7 @@ def test_compare_duration(rules):
     assert "duration" in kinds(findings)
 
 
-def test_compare_population_women_to_patients(rules):
+def test_judge_population_women_to_patients(rules):
     findings, supported = run(
         [S("For 12 weeks, 99 fibromyalgia patients received the drug or a placebo.",
            [Q("99 fibromyalgia patients", "count", 99, of="patients")],
@@ -150,7 +150,7 @@ def test_compare_population_women_to_patients(rules):
     assert not [f for f in findings if f.kind == "sample_size"]
 
 
-def test_compare_omitted_uncertainty_when_ci_crosses_zero(rules):
+def test_judge_omitted_uncertainty_when_ci_crosses_zero(rules):
     findings, _ = run(
         [S("The treated group had a rise of 1.2 kPa, whereas the placebo group saw a drop "
            "of 0.8 kPa.", [Q("1.2 kPa", "measure", 1.2, "kPa"), Q("0.8 kPa", "measure", 0.8, "kPa")],
@@ -166,7 +166,7 @@ def test_compare_omitted_uncertainty_when_ci_crosses_zero(rules):
     assert "includes no change" in f.message
 
 
-def test_compare_not_in_abstract_for_unmentioned_outcome(rules):
+def test_judge_not_in_abstract_for_unmentioned_outcome(rules):
     findings, _ = run(
         [S("The drug also improved sleep quality, the researchers found.",
            fields={"direction": "increase", "outcome": "sleep quality"})],
@@ -178,7 +178,7 @@ def test_compare_not_in_abstract_for_unmentioned_outcome(rules):
     assert findings[0].abstract_span is None
 
 
-def test_compare_headline_raises_severity(rules):
+def test_judge_headline_raises_severity(rules):
     findings, _ = run(
         [S("Drug improves sleep quality", role="title",
            fields={"direction": "increase", "outcome": "sleep quality"})],
@@ -188,7 +188,7 @@ def test_compare_headline_raises_severity(rules):
     assert findings[0].kind == "not_in_abstract" and findings[0].severity == "high"
 
 
-def test_compare_significance_flip(rules):
+def test_judge_significance_flip(rules):
     findings, _ = run(
         [S("Vitamin D significantly reduced the risk of fractures in older adults.",
            fields={"significance": "significant", "direction": "decrease", "outcome": "fractures"})],
@@ -200,7 +200,7 @@ def test_compare_significance_flip(rules):
     assert next(f for f in findings if f.kind == "significance").severity == "high"
 
 
-def test_compare_causal_language_from_association(rules):
+def test_judge_causal_language_from_association(rules):
     findings, _ = run(
         [S("Drinking coffee cuts the risk of early death, a large study shows.",
            fields={"causal_strength": "direct_causal", "outcome": "death"})],
@@ -211,7 +211,7 @@ def test_compare_causal_language_from_association(rules):
     assert "causal_language" in kinds(findings)
 
 
-def test_compare_hedge_dropped(rules):
+def test_judge_hedge_dropped(rules):
     findings, _ = run(
         [S("The supplement reduces memory decline in older adults.",
            fields={"direction": "decrease", "causal_strength": "direct_causal",
@@ -223,7 +223,7 @@ def test_compare_hedge_dropped(rules):
     assert "hedge_dropped" in kinds(findings)
 
 
-def test_compare_relative_without_absolute(rules):
+def test_judge_relative_without_absolute(rules):
     findings, _ = run(
         [S("The drug halves the risk of stroke.",
            [Q("halves", "percent", 50, "%", relative=True)], fields={"direction": "decrease"})],
@@ -236,7 +236,7 @@ def test_compare_relative_without_absolute(rules):
     assert "relative_without_absolute" in kinds(findings)
 
 
-def test_compare_retracted_paper(rules):
+def test_judge_retracted_paper(rules):
     findings, _ = run(
         [S("A new study found the drug helps.", fields={"kind": "other"})],
         [S("The drug helped.")], rules, retracted=True,
@@ -244,7 +244,7 @@ def test_compare_retracted_paper(rules):
     assert any(f.kind == "citation_mismatch" and f.severity == "high" for f in findings)
 
 
-def test_compare_clause_splits_at_whereas():
+def test_judge_clause_splits_at_whereas():
     text = "Overall, the LDN group had a rise of 1.2 kPa, whereas the placebo group saw a drop."
     claim = Claim(origin="article", span=Span(10, 10 + len(text), text))
     start = 10 + text.index("1.2")
@@ -255,7 +255,7 @@ def test_compare_clause_splits_at_whereas():
 
 @pytest.mark.parametrize("story,expected", [("entire case population", True),
                                              ("complete case population", False)])
-def test_compare_terminology_complete_case(rules, story, expected):
+def test_judge_terminology_complete_case(rules, story, expected):
     findings, _ = run(
         [S(f"We looked at outcomes in the {story} after treatment.", fields={"kind": "method"})],
         [S("Outcomes were analysed in the complete case population (45 versus 47).",
@@ -264,7 +264,7 @@ def test_compare_terminology_complete_case(rules, story, expected):
     assert ("other" in kinds(findings)) is expected
 
 
-def test_compare_numbers_given_to_the_wrong_group(rules):
+def test_judge_numbers_given_to_the_wrong_group(rules):
     findings, _ = run(
         [S("By then 203 people had died in the intensive-treatment group compared with 257 in "
            "the standard group.", [Q("203 people", "count", 203, of="people"),
@@ -277,7 +277,7 @@ def test_compare_numbers_given_to_the_wrong_group(rules):
     assert swap and swap[0].kind == "direction" and swap[0].severity == "high"
 
 
-def test_compare_numbers_in_the_right_groups_are_not_swapped(rules):
+def test_judge_numbers_in_the_right_groups_are_not_swapped(rules):
     findings, _ = run(
         [S("257 people died in the intensive-treatment group and 203 in the standard group.",
            [Q("257 people", "count", 257, of="people"), Q("203", "number", 203)])],
@@ -288,7 +288,7 @@ def test_compare_numbers_in_the_right_groups_are_not_swapped(rules):
     assert not [f for f in findings if f.rule_id == "group-swap-v1"]
 
 
-def test_compare_duration_across_units(rules):
+def test_judge_duration_across_units(rules):
     findings, supported = run(
         [S("In a two-year study, adults lost far more weight on the drug.",
            [Q("two-year", "duration", 2, "year")], role="standfirst",
@@ -300,7 +300,7 @@ def test_compare_duration_across_units(rules):
     assert "68 weeks" in f.abstract_span.text and f.severity == "medium"
 
 
-def test_compare_same_duration_in_other_units_is_supported(rules):
+def test_judge_same_duration_in_other_units_is_supported(rules):
     findings, supported = run(
         [S("Volunteers took the tablets for a year.", [Q("a year", "duration", 1, "year")])],
         [S("Volunteers took the tablets or placebo for 12 months.",
@@ -310,7 +310,7 @@ def test_compare_same_duration_in_other_units_is_supported(rules):
     assert any("a year" in s.article_span.text for s in supported)
 
 
-def test_compare_dosing_interval_is_not_a_study_length(rules):
+def test_judge_dosing_interval_is_not_a_study_length(rules):
     findings, _ = run(
         [S("Patients received infusions every two weeks.",
            [Q("two weeks", "duration", 2, "week")])],
@@ -320,7 +320,7 @@ def test_compare_dosing_interval_is_not_a_study_length(rules):
     assert not [f for f in findings if f.kind == "duration"]
 
 
-def test_compare_meta_analysis_called_a_trial(rules):
+def test_judge_meta_analysis_called_a_trial(rules):
     findings, _ = run(
         [S("In the trial, 116,477 patients were randomly assigned to the drugs.",
            [Q("116,477 patients", "count", 116477, of="patients")],
@@ -332,7 +332,7 @@ def test_compare_meta_analysis_called_a_trial(rules):
     assert "study_design" in kinds(findings)
 
 
-def test_compare_percent_told_for_percentage_points(rules):
+def test_judge_percent_told_for_percentage_points(rules):
     findings, _ = run(
         [S("E-cigarettes raised the one-year quit rate by 8.1 per cent.",
            [Q("8.1 per cent", "percent", 8.1, "%")], fields={"direction": "increase",
@@ -347,7 +347,7 @@ def test_compare_percent_told_for_percentage_points(rules):
     assert "number_mismatch" not in kinds(findings)
 
 
-def test_compare_benefit_claimed_where_conclusion_reports_none(rules):
+def test_judge_benefit_claimed_where_conclusion_reports_none(rules):
     findings, _ = run(
         [S("Ivermectin significantly cut COVID hospitalizations, trial finds", role="title",
            fields={"significance": "significant", "direction": "decrease"})],
@@ -359,7 +359,7 @@ def test_compare_benefit_claimed_where_conclusion_reports_none(rules):
     assert f.severity == "high" and "hospital admission" in f.abstract_span.text
 
 
-def test_compare_rate_denominator_is_not_a_sample_size(rules):
+def test_judge_rate_denominator_is_not_a_sample_size(rules):
     findings, _ = run(
         [S("Cases fell to 1.0 per 1,000 participant-years among 24,966 adults.",
            [Q("1,000 participant", "count", 1000, of="participant"),
@@ -371,7 +371,7 @@ def test_compare_rate_denominator_is_not_a_sample_size(rules):
 
 
 @pytest.mark.parametrize("lead,flagged", [("Maria Okafor", False), ("Daniel Reyes", True)])
-def test_compare_lead_author_named_by_the_story(rules, lead, flagged):
+def test_judge_lead_author_named_by_the_story(rules, lead, flagged):
     findings, _ = run(
         [S(f"The trial, led by Dr. {lead}, found the pill shortened colds.",
            fields={"kind": "other"})],
@@ -380,7 +380,7 @@ def test_compare_lead_author_named_by_the_story(rules, lead, flagged):
     assert any(f.rule_id == "author-mismatch-v1" for f in findings) is flagged
 
 
-def test_compare_reference_year_far_from_the_paper(rules):
+def test_judge_reference_year_far_from_the_paper(rules):
     findings, _ = run(
         [S("The pill shortened colds, researchers said.", fields={"kind": "other"}),
          S("Source:", fields={"kind": "other"}),
@@ -392,7 +392,7 @@ def test_compare_reference_year_far_from_the_paper(rules):
     assert f.article_span.text == "2019" and f.kind == "citation_mismatch"
 
 
-def test_compare_relative_risk_against_shares_of_counts(rules):
+def test_judge_relative_risk_against_shares_of_counts(rules):
     findings, _ = run(
         [S("Daily aspirin cuts risk of early preeclampsia by 62 percent", role="title",
            q=[Q("62 percent", "percent", 62, "%")], fields={"direction": "decrease"})],
@@ -405,7 +405,7 @@ def test_compare_relative_risk_against_shares_of_counts(rules):
     assert f.severity == "medium" and "1.6%" in f.abstract_span.text
 
 
-def test_compare_relative_risk_with_absolute_figures_told_elsewhere(rules):
+def test_judge_relative_risk_with_absolute_figures_told_elsewhere(rules):
     findings, _ = run(
         [S("Daily aspirin cuts risk of early preeclampsia by 62 percent.",
            q=[Q("62 percent", "percent", 62, "%")], fields={"direction": "decrease"}),
@@ -419,7 +419,7 @@ def test_compare_relative_risk_with_absolute_figures_told_elsewhere(rules):
     assert "relative_without_absolute" not in kinds(findings)
 
 
-def test_compare_mouse_study_told_as_people(rules):
+def test_judge_mouse_study_told_as_people(rules):
     findings, _ = run(
         [S("Red wine compound lets people eat fatty food and still live longer", role="title",
            fields={"kind": "other", "population_tags": ("human",), "population": "people"})],
@@ -432,7 +432,7 @@ def test_compare_mouse_study_told_as_people(rules):
     assert f.severity == "high" and "mice" in f.message
 
 
-def test_compare_men_and_women_restrict_no_sex(rules):
+def test_judge_men_and_women_restrict_no_sex(rules):
     findings, _ = run(
         [S("Researchers recruited 17,802 people with normal cholesterol.",
            [Q("17,802 people", "count", 17802, of="people")], fields={"kind": "method"})],
@@ -443,7 +443,7 @@ def test_compare_men_and_women_restrict_no_sex(rules):
     assert "population" not in kinds(findings)
 
 
-def test_compare_effect_told_as_established_when_its_interval_crosses_no_effect(rules):
+def test_judge_effect_told_as_established_when_its_interval_crosses_no_effect(rules):
     findings, _ = run(
         [S("Remdesivir also lowered mortality in the trial.",
            fields={"direction": "decrease", "outcome": "mortality"})],
@@ -456,7 +456,7 @@ def test_compare_effect_told_as_established_when_its_interval_crosses_no_effect(
     assert f.rule_id == "ci-omitted-crosses-null-v1" and "no effect" in f.message
 
 
-def test_compare_subgroup_figure_told_as_the_whole_result(rules):
+def test_judge_subgroup_figure_told_as_the_whole_result(rules):
     findings, _ = run(
         [S("After 12 months, 86 per cent of the people on the programme were in remission.",
            [Q("86 per cent", "percent", 86, "%")], fields={"outcome": "remission"})],
@@ -469,7 +469,7 @@ def test_compare_subgroup_figure_told_as_the_whole_result(rules):
     assert f.kind == "other" and "86%" in f.abstract_span.text
 
 
-def test_compare_trial_arm_is_not_a_subgroup(rules):
+def test_judge_trial_arm_is_not_a_subgroup(rules):
     findings, _ = run(
         [S("Serious adverse events were reported in 24.6% of patients given the drug.",
            [Q("24.6%", "percent", 24.6, "%")])],
@@ -480,7 +480,7 @@ def test_compare_trial_arm_is_not_a_subgroup(rules):
 
 
 @pytest.mark.parametrize("told,flagged", [("more than 2,000", False), ("more than 25,000", True)])
-def test_compare_more_than_n_is_a_bound(rules, told, flagged):
+def test_judge_more_than_n_is_a_bound(rules, told, flagged):
     value = float(told.split()[-1].replace(",", ""))
     findings, _ = run(
         [S(f"The trial enrolled {told} older adults.",
@@ -492,7 +492,7 @@ def test_compare_more_than_n_is_a_bound(rules, told, flagged):
     assert ("sample_size" in kinds(findings)) is flagged
 
 
-def test_compare_screened_told_as_randomised(rules):
+def test_judge_screened_told_as_randomised(rules):
     findings, _ = run(
         [S("Investigators randomly assigned 2,654 adults to the programme.",
            [Q("2,654 adults", "count", 2654, of="adults")], fields={"kind": "method"})],
@@ -504,7 +504,7 @@ def test_compare_screened_told_as_randomised(rules):
     assert "1260" in f.abstract_span.text
 
 
-def test_compare_coincident_number_does_not_support_another_outcome(rules):
+def test_judge_coincident_number_does_not_support_another_outcome(rules):
     findings, _ = run(
         [S("The vaccine also halved rates of genital warts, the researchers found.",
            [Q("halved", "ratio", 0.5, "x", relative=True)], fields={"direction": "decrease"})],
@@ -518,7 +518,7 @@ def test_compare_coincident_number_does_not_support_another_outcome(rules):
 @pytest.mark.parametrize("story,flagged", [
     ("Drinking coffee cuts your risk of early death, a large study shows.", True),
     ("Coffee drinkers had a 10 per cent lower risk of death, a large study shows.", False)])
-def test_compare_causal_verb_vs_comparison(rules, story, flagged):
+def test_judge_causal_verb_vs_comparison(rules, story, flagged):
     findings, _ = run(
         [S(story, fields={"causal_strength": "direct_causal", "outcome": "death"})],
         [S("Coffee drinking was associated with a lower risk of death in this cohort.",
@@ -528,7 +528,7 @@ def test_compare_causal_verb_vs_comparison(rules, story, flagged):
     assert ("causal_language" in kinds(findings)) is flagged
 
 
-def test_compare_live_longer_against_increased_mortality(rules):
+def test_judge_live_longer_against_increased_mortality(rules):
     findings, _ = run(
         [S("Tight control helped people with diabetes live longer, the researchers reported.",
            fields={"kind": "other"})],
@@ -538,7 +538,7 @@ def test_compare_live_longer_against_increased_mortality(rules):
     assert "direction" in kinds(findings)
 
 
-def test_compare_olive_oil_is_not_an_outcome_word(rules):
+def test_judge_olive_oil_is_not_an_outcome_word(rules):
     findings, _ = run(
         [S("People who ate more olive oil had a lower risk of death.",
            fields={"direction": "decrease", "outcome": "death"})],
@@ -548,7 +548,7 @@ def test_compare_olive_oil_is_not_an_outcome_word(rules):
     assert "direction" not in kinds(findings)
 
 
-def test_compare_efficacy_claim_against_a_hedged_conclusion(rules):
+def test_judge_efficacy_claim_against_a_hedged_conclusion(rules):
     findings, _ = run(
         [S("For people with depression, an exercise class is just as effective as pills.",
            fields={"kind": "other"})],
@@ -559,7 +559,7 @@ def test_compare_efficacy_claim_against_a_hedged_conclusion(rules):
     assert "hedge_dropped" in kinds(findings)
 
 
-def test_compare_relative_change_judged_on_the_primary_result(rules):
+def test_judge_relative_change_judged_on_the_primary_result(rules):
     findings, _ = run(
         [S("The statin cut the combined rate of heart attacks, strokes and deaths by 54 per cent "
            "compared with placebo.", [Q("54 per cent", "percent", 54, "%")],
@@ -578,7 +578,7 @@ def test_compare_relative_change_judged_on_the_primary_result(rules):
     assert "44%" in f.message
 
 
-def test_compare_unsigned_difference_matches_a_negative_one(rules):
+def test_judge_unsigned_difference_matches_a_negative_one(rules):
     findings, supported = run(
         [S("Hospitalisation fell, with a difference of 5.81 percentage points.",
            [Q("5.81 percentage points", "percent", 5.81, "percentage points")],

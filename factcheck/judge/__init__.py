@@ -1,0 +1,68 @@
+"""Judge each aligned story claim against the abstract -> findings and supported claims.
+
+Stage 8 (`align_claims`, judge/align.py) pairs every story claim with its best evidence among the
+abstract's claims; stage 9 (`judge`) runs the registered checks over those pairs. Each check is a
+small function registered under the rule id it raises (`@check` in judge/registry.py), in one
+module per family:
+
+- citation.py    retraction, corrections, the journal, author and year the story names (per paper)
+- results.py     not in the abstract, direction and significance, numbers given to the wrong group
+- numbers.py     number, unit, sample size, study length, a subgroup figure told as the whole
+- uncertainty.py intervals and effect sizes left out, relative changes without absolute figures
+- population.py  animals told as people, a narrower group told as everyone
+- wording.py     study design, causal language, dropped hedges, hardened certainty, terminology
+
+The checks run in the order of the tables of rules/checks.toml, which also gives every finding
+its kind, severity and message; thresholds and word lists come from rules/verdicts.toml.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+from ..nlp.quantities import pint_names
+from ..rules import Rules
+from ..types import Alignment, Article, Claim, Finding, Paper, Supported
+from . import citation, numbers, population, results, uncertainty, wording  # noqa: F401  (registers the checks)
+from ._common import Run, Vocab
+from .align import align_claims
+from .registry import run_checks
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["align_claims", "judge"]
+
+
+def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Claim],
+          abstract_claims: Sequence[Sequence[Claim]], alignments: Sequence[Alignment],
+          rules: Rules) -> tuple[tuple[Finding, ...], tuple[Supported, ...]]:
+    """Run every registered check over the story, its papers and the aligned claims.
+
+    Args:
+        article: the story (for its text, paragraphs and links).
+        papers: the cited papers, in report order.
+        article_claims: the story's claims.
+        abstract_claims: the claims of each paper's abstract, in the same order as `papers`.
+        alignments: one per story claim, from `align_claims`.
+        rules: the loaded rules (checks.toml, verdicts.toml, lexicons).
+
+    Returns:
+        The findings (most severe first, then in story order) and the supported claims.
+
+    Raises:
+        RuleError: rules/checks.toml and the registered checks disagree.
+    """
+    run = Run(article=article, papers=papers, abstract_claims=abstract_claims,
+              article_claims=article_claims, rules=rules, units=pint_names(rules),
+              directions={row["term"]: row["direction"] for row in rules.tables.get("direction", ())},
+              vocab=Vocab.from_rules(rules),
+              checks=rules.setting("checks"), verdicts=rules.setting("verdicts"))
+    run_checks(run, alignments)
+    order = {s: i for i, s in enumerate(("high", "medium", "low"))}
+    abstracts = {run.paper_id(i): p.abstract for i, p in enumerate(papers)}
+    merged = uncertainty.merge_uncertainty(uncertainty.dedupe_omissions(run.findings), article.text,
+                                           abstracts)
+    findings = sorted(merged, key=lambda f: (order[f.severity], f.article_span.start))
+    supported = sorted(run.supported, key=lambda s: s.article_span.start)
+    return tuple(findings), tuple(supported)
