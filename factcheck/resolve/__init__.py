@@ -366,8 +366,7 @@ class Resolver:
                 + (f"; closest: {closest}" if closest else ""), outcome)
         chosen = outcome.accepted
         paper = chosen.paper
-        how = (f"search: {chosen.found_by[0] if chosen.found_by else 'search'} "
-               f"(score {chosen.score:.1f}, {outcome.margin or 0:.1f} ahead of the next)")
+        how = f"search: {chosen.found_by[0] if chosen.found_by else 'search'} ({outcome.reason})"
         ids = {k: getattr(paper, k) for k in _ID_KINDS if getattr(paper, k)}
         if ids:
             found = self._by_ids(ids, known={paper.source: paper})

@@ -441,6 +441,8 @@ def _verdict(ranked: Sequence[Candidate], settings: Mapping[str, Any],
     if coverage < float(settings.get("min_coverage_strong" if strong else "min_coverage", 0.3)):
         return None, margin, (f"the best candidate shares only {coverage:.0%} of the story's "
                               "key words")
+    if len(ranked) == 1:
+        return best, margin, f"score {best.score:.1f}, the only candidate the searches found"
     return best, margin, f"score {best.score:.1f}, {margin:.1f} ahead of the next"
 
 
