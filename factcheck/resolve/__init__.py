@@ -363,7 +363,9 @@ class Resolver:
             closest = "; ".join(list(describe_outcome(outcome))[:3])
             raise NoConfidentMatch(
                 f"no paper matches the story clearly enough ({outcome.reason})"
-                + (f"; closest: {closest}" if closest else ""), outcome)
+                + (f"; closest: {closest}" if closest else "")
+                + "; pass the right one with --paper DOI|PMID (factcheck resolve --story shows "
+                  "the whole search)", outcome)
         chosen = outcome.accepted
         paper = chosen.paper
         how = f"search: {chosen.found_by[0] if chosen.found_by else 'search'} ({outcome.reason})"

@@ -551,5 +551,5 @@ def describe_outcome(outcome: SearchOutcome) -> Iterable[str]:
     """Lines telling an editor what the search did (for messages and `resolve --story`)."""
     for c in outcome.candidates:
         p = c.paper
-        yield (f"{c.score:5.1f}  {p.title or '?'} ({p.journal or '?'}, {p.year or '?'}; "
-               f"{'doi ' + p.doi if p.doi else 'PMID ' + (p.pmid or '?')})")
+        yield (f"{p.title or '?'} ({p.journal or '?'}, {p.year or '?'}; "
+               f"{'doi ' + p.doi if p.doi else 'PMID ' + (p.pmid or '?')}; score {c.score:.1f})")
