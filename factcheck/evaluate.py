@@ -214,6 +214,10 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
     from .pipeline import build_context
     ctx = build_context(settings.with_(offline=True))
     out = []
+    from .evaluate_stories import stories_section  # real stories first, as the README shows them
+    out.append("## real stories (../shared/stories)\n")
+    out.append(stories_section(shared, details=details).rstrip())
+    out.append("")
     folders = corpus_cases(corpus_dir) if corpus_dir.is_dir() else []
     if folders:
         scores = evaluate_cases(folders, ctx)
