@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Literal, Mapping
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
+from . import identifiers
 from .errors import RuleError
 from .rules import Rules
 from .types import Article, Citation, CitationKind, Paragraph
@@ -117,7 +118,9 @@ class _Mention:
 
 def normalize_doi(text: str | None) -> str | None:
     """The DOI in `text`, normalised: lowercase, no resolver prefix, URL-decoded, no trailing
-    punctuation; None when there is no DOI.
+    punctuation; None when there is no DOI, or when it is not one a request may carry
+    (`identifiers.normalize_doi`, which does the final step: a DOI holding a control character
+    or a `..` segment is refused, not cut).
 
     Args:
         text: a DOI ("10.1000/XYZ"), "doi:10.1000/xyz", a doi.org URL, a publisher URL that embeds
@@ -136,8 +139,9 @@ def normalize_doi(text: str | None) -> str | None:
     if "/" in decoded[:match.start()] or decoded.lower().startswith(("http", "doi.org", "dx.")):
         doi = re.split(r"[?#&]", doi)[0]  # a query string or fragment is the URL's, not the DOI's
         doi = _DOI_URL_TAIL.sub("", doi)
-    doi = _strip_trailing(doi)
-    return doi.lower() if doi.partition("/")[2] else None
+    # the one definition of a DOI a request may carry (no control characters, no whitespace,
+    # no "." or ".." segment however encoded), shared with the service parsers
+    return identifiers.normalize_doi(_strip_trailing(doi))
 
 
 def find_citations(article: Article, rules: Rules) -> tuple[Citation, ...]:

@@ -42,9 +42,10 @@ from lxml.etree import ParserError, _Element
 from .cache import Cache
 from .citations import LOW_REGIONS, LinkTarget, find_citations, link_target, normalize_doi
 from .config import Settings
-from .errors import ExtractionError, FactcheckError, RuleError
+from .errors import ExtractionError, FactcheckError, RuleError, UpstreamError
 from .fetch import HostPoliteness, PaperPdfError, RobotsRules, fetch_page
 from .resolve._client import ServiceClient
+from .resolve._parse import load_json
 from .rules import Rules
 from .types import Article, Citation, CitationKind, Page
 
@@ -363,9 +364,10 @@ class _Walker:
             return None
         self.fetches += 1
         try:
-            text = self._registry().fetch(f"studies/{nct}",
-                                          {"fields": "protocolSection.referencesModule"},
-                                          f"trial {nct}")
+            registry = self._registry()
+            text = registry.fetch(registry.path("studies", nct),
+                                  {"fields": "protocolSection.referencesModule"},
+                                  f"trial {nct}", parse=_registry_answer)
         except FactcheckError as exc:
             self._record(url, "trial", "failed", f"{type(exc).__name__}: {exc}")
             return None
@@ -599,6 +601,15 @@ def _from_query(term: str, where: str) -> _Found | None:
     if len(words) < MIN_QUERY_CHARS:
         return None
     return _Found("reference", words, where)
+
+
+def _registry_answer(text: str) -> str:
+    """The registry's answer, once it is a JSON object: anything else (an HTML error page, a
+    truncated body) is an UpstreamError, and never cached."""
+    if not isinstance(load_json(text, REGISTRY_SERVICE), dict):
+        raise UpstreamError("ClinicalTrials.gov returned malformed JSON: not a study record; "
+                            "nothing was cached, try again later", service=REGISTRY_SERVICE)
+    return text
 
 
 def _result_pmids(text: str | None) -> list[str]:

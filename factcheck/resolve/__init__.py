@@ -38,6 +38,7 @@ from ..errors import (
     ResolveError,
     UpstreamError,
 )
+from ..identifiers import require_doi
 from ..types import Citation, Paper, SearchOutcome, StudyMention
 from ._client import ServiceClient
 from ._files import paper_from_file
@@ -84,7 +85,7 @@ _YEAR_BONUS = 10.0
 _YEAR_PENALTY = 25.0
 _SEARCH_ROWS = 5
 
-_DOI_RE = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.I)
+_DOI_START = re.compile(r"^(?:doi:\s*|https?://(?:dx\.|www\.)?doi\.org/)?10\.\d{4,9}/", re.I)
 _PMID_RE = re.compile(
     r"^(?:pmid:?\s*|https?://(?:pubmed\.ncbi\.nlm\.nih\.gov|www\.ncbi\.nlm\.nih\.gov/pubmed)/)?"
     r"(\d{1,9})/?$", re.I)
@@ -497,13 +498,15 @@ def citation_for_query(query: str) -> Citation:
     PubMed URLs, "PMC123456"; anything else is reference text.
 
     Raises:
-        InputError: the string is empty.
+        InputError: the string is empty, or starts as a DOI but is not a valid one.
     """
     text = clean_text(query)
     if not text:
         raise InputError("nothing to resolve: give a DOI, a PMID or reference text")
-    if m := _DOI_RE.match(text):
-        return Citation(kind="doi", value=normalize_doi(m.group(1)) or m.group(1), primary=True)
+    if _DOI_START.match(query.strip()):
+        # what starts as a DOI must be one (no spaces, control characters or ".." segments),
+        # never quietly searched for as reference text
+        return Citation(kind="doi", value=require_doi(query.strip()), primary=True)
     if m := _PMID_RE.match(text):
         return Citation(kind="pmid", value=m.group(1), primary=True)
     if m := _PMCID_RE.match(text):

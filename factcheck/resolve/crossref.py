@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from typing import Mapping
-from urllib.parse import quote
 
+from ..identifiers import require_doi
 from ..types import Paper
 from ._client import ServiceClient
-from ._parse import normalize_doi, parse_crossref_items, parse_crossref_json
+from ._parse import parse_crossref_items, parse_crossref_json
 from ._query import SearchQuery, crossref_params
 
 logger = logging.getLogger(__name__)
@@ -32,13 +32,14 @@ class CrossrefClient(ServiceClient):
         """The Crossref work `doi`, or None when Crossref does not know it.
 
         Raises:
+            InputError: `doi` is not a DOI (nothing is sent).
             UpstreamError: Crossref failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        doi = normalize_doi(doi) or doi
+        doi = require_doi(doi)
         query = f"doi {doi}"
-        text = self.fetch(f"works/{quote(doi, safe='/')}", {}, query)
-        return parse_crossref_json(text, query) if text else None
+        return self.fetch(self.path("works", *doi.split("/")), {}, query,
+                          parse=lambda text: parse_crossref_json(text, query))
 
     def search_scored(self, reference: str, limit: int = 5) -> list[tuple[Paper, float]]:
         """(Paper, Crossref score) for a reference string (query.bibliographic), best first.
@@ -48,8 +49,9 @@ class CrossrefClient(ServiceClient):
             PaperNotFound: offline and not cached.
         """
         query = f"reference {reference!r}"
-        text = self.fetch("works", {"query.bibliographic": reference, "rows": str(limit)}, query)
-        return parse_crossref_items(text, query) if text else []
+        items = self.fetch("works", {"query.bibliographic": reference, "rows": str(limit)}, query,
+                           parse=lambda text: parse_crossref_items(text, query))
+        return items or []
 
     def find(self, q: SearchQuery, limit: int) -> list[Paper]:
         """Works ranked by Crossref for a search-plan query, best first (one request).
@@ -62,8 +64,9 @@ class CrossrefClient(ServiceClient):
         if not any(k.startswith("query") for k in params):
             return []  # a filter alone lists every work of the period
         params["rows"] = str(limit)
-        text = self.fetch("works", params, f"search {q.describe()!r}", self.settings.search_cache_ttl)
-        return [paper for paper, _ in parse_crossref_items(text, q.describe())] if text else []
+        items = self.fetch("works", params, f"search {q.describe()!r}", self.settings.search_cache_ttl,
+                           parse=lambda text: parse_crossref_items(text, q.describe()))
+        return [paper for paper, _ in items or []]
 
     def search(self, reference: str, limit: int = 5) -> list[Paper]:
         """Candidate papers for a reference string, best first; unvalidated.

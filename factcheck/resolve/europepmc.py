@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import re
 
+from ..identifiers import require_doi, require_pmcid, require_pmid
 from ..types import Paper
 from ._client import ServiceClient
-from ._parse import normalize_doi, parse_europepmc_json
+from ._parse import parse_europepmc_json
 from ._query import SearchQuery, europepmc_query
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ class EuropePMCClient(ServiceClient):
 
     def _search(self, search_query: str, query: str, page_size: str = _PAGE_SIZE,
                 max_age: int | None = None) -> list[Paper]:
-        text = self.fetch("search", {"query": search_query, "resultType": "core",
-                                     "format": "json", "pageSize": page_size}, query, max_age)
-        return parse_europepmc_json(text, query) if text else []
+        papers = self.fetch("search", {"query": search_query, "resultType": "core",
+                                       "format": "json", "pageSize": page_size}, query, max_age,
+                            parse=lambda text: parse_europepmc_json(text, query))
+        return papers or []
 
     def find(self, q: SearchQuery, limit: int) -> list[Paper]:
         """Papers matching a search-plan query, best first, with their abstracts (one request).
@@ -48,10 +50,11 @@ class EuropePMCClient(ServiceClient):
         """The Europe PMC record whose DOI is `doi`, or None.
 
         Raises:
+            InputError: `doi` is not a DOI (nothing is sent).
             UpstreamError: Europe PMC failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        doi = normalize_doi(doi) or doi
+        doi = require_doi(doi)
         papers = self._search(f'DOI:"{doi}"', f"doi {doi}")
         matches = [p for p in papers if p.doi == doi]
         # Prefer the MEDLINE record over a preprint or a PMC-only copy of the same paper.
@@ -62,10 +65,11 @@ class EuropePMCClient(ServiceClient):
         """The Europe PMC record for PubMed id `pmid`, or None.
 
         Raises:
+            InputError: `pmid` is not a PMID (nothing is sent).
             UpstreamError: Europe PMC failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        pmid = pmid.strip()
+        pmid = require_pmid(pmid)
         papers = self._search(f"EXT_ID:{pmid} AND SRC:MED", f"PMID {pmid}")
         return next((p for p in papers if p.pmid == pmid), None)
 
@@ -73,9 +77,10 @@ class EuropePMCClient(ServiceClient):
         """The Europe PMC record for PMC id `pmcid` ("PMC1234567"), or None.
 
         Raises:
+            InputError: `pmcid` is not a PMCID (nothing is sent).
             UpstreamError: Europe PMC failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        pmcid = pmcid.strip().upper()
+        pmcid = require_pmcid(pmcid)
         papers = self._search(f"PMCID:{pmcid}", f"PMCID {pmcid}")
         return next((p for p in papers if (p.pmcid or "").upper() == pmcid), None)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from typing import Mapping
-from urllib.parse import quote
 
+from ..identifiers import require_doi, require_pmcid, require_pmid
 from ..types import Paper
 from ._client import ServiceClient
-from ._parse import normalize_doi, parse_openalex_json, parse_openalex_list
+from ._parse import parse_openalex_json, parse_openalex_list
 from ._query import SearchQuery, openalex_params
 
 logger = logging.getLogger(__name__)
@@ -30,19 +30,21 @@ class OpenAlexClient(ServiceClient):
             out["api_key"] = self.settings.openalex_api_key
         return out
 
-    def _work(self, ident: str, query: str) -> Paper | None:
-        text = self.fetch(f"works/{quote(ident, safe='/:')}", {}, query)
-        return parse_openalex_json(text, query) if text else None
+    def _work(self, kind: str, ident: str, query: str) -> Paper | None:
+        # "works/doi:10.1000/xyz": a DOI's own slashes stay path separators, each part encoded
+        return self.fetch(self.path("works", *f"{kind}:{ident}".split("/"), safe=":"), {}, query,
+                          parse=lambda text: parse_openalex_json(text, query))
 
     def by_doi(self, doi: str) -> Paper | None:
         """The OpenAlex work with DOI `doi`, or None.
 
         Raises:
+            InputError: `doi` is not a DOI (nothing is sent).
             UpstreamError: OpenAlex failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        doi = normalize_doi(doi) or doi
-        paper = self._work(f"doi:{doi}", f"doi {doi}")
+        doi = require_doi(doi)
+        paper = self._work("doi", doi, f"doi {doi}")
         if paper is not None and paper.doi not in (None, doi):
             logger.info("openalex: asked for doi %s, got %s; ignoring it", doi, paper.doi)
             return None
@@ -52,21 +54,23 @@ class OpenAlexClient(ServiceClient):
         """The OpenAlex work for PubMed id `pmid`, or None.
 
         Raises:
+            InputError: `pmid` is not a PMID (nothing is sent).
             UpstreamError: OpenAlex failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        pmid = pmid.strip()
-        return self._work(f"pmid:{pmid}", f"PMID {pmid}")
+        pmid = require_pmid(pmid)
+        return self._work("pmid", pmid, f"PMID {pmid}")
 
     def by_pmcid(self, pmcid: str) -> Paper | None:
         """The OpenAlex work for PMC id `pmcid`, or None.
 
         Raises:
+            InputError: `pmcid` is not a PMCID (nothing is sent).
             UpstreamError: OpenAlex failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        pmcid = pmcid.strip().upper()
-        return self._work(f"pmcid:{pmcid}", f"PMCID {pmcid}")
+        pmcid = require_pmcid(pmcid)
+        return self._work("pmcid", pmcid, f"PMCID {pmcid}")
 
     def find(self, q: SearchQuery, limit: int) -> list[Paper]:
         """Works ranked by OpenAlex for a search-plan query, best first, with abstracts.
@@ -79,5 +83,7 @@ class OpenAlexClient(ServiceClient):
         if "search" not in params:
             return []  # a filter alone lists every work of the period
         params["per-page"] = str(limit)
-        text = self.fetch("works", params, f"search {q.describe()!r}", self.settings.search_cache_ttl)
-        return parse_openalex_list(text, q.describe()) if text else []
+        papers = self.fetch("works", params, f"search {q.describe()!r}",
+                            self.settings.search_cache_ttl,
+                            parse=lambda text: parse_openalex_list(text, q.describe()))
+        return papers or []

@@ -11,9 +11,10 @@ import logging
 import re
 from typing import Mapping
 
+from ..identifiers import require_doi, require_pmid
 from ..types import Paper
 from ._client import ServiceClient
-from ._parse import normalize_doi, parse_efetch_xml, parse_esearch_json
+from ._parse import parse_efetch_xml, parse_esearch_json
 from ._query import SearchQuery, pubmed_term
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,10 @@ class PubMedClient(ServiceClient):
             UpstreamError: PubMed failed or answered malformed JSON.
             PaperNotFound: offline and not cached.
         """
-        text = self.fetch("esearch.fcgi", {"db": "pubmed", "term": term, "retmode": "json",
-                                           "retmax": str(retmax)}, query, max_age)
-        return parse_esearch_json(text, query) if text else []
+        pmids = self.fetch("esearch.fcgi", {"db": "pubmed", "term": term, "retmode": "json",
+                                            "retmax": str(retmax)}, query, max_age,
+                           parse=lambda text: parse_esearch_json(text, query))
+        return pmids or []
 
     def efetch(self, pmids: list[str], query: str) -> list[Paper]:
         """Full records for `pmids` (one efetch request).
@@ -58,18 +60,20 @@ class PubMedClient(ServiceClient):
         """
         if not pmids:
             return []
-        text = self.fetch("efetch.fcgi", {"db": "pubmed", "id": ",".join(pmids),
-                                          "retmode": "xml"}, query)
-        return parse_efetch_xml(text, query) if text else []
+        papers = self.fetch("efetch.fcgi", {"db": "pubmed", "id": ",".join(map(require_pmid, pmids)),
+                                            "retmode": "xml"}, query,
+                            parse=lambda text: parse_efetch_xml(text, query))
+        return papers or []
 
     def by_doi(self, doi: str) -> Paper | None:
         """The PubMed record whose DOI is `doi`, or None.
 
         Raises:
+            InputError: `doi` is not a DOI (nothing is sent).
             UpstreamError: PubMed failed or answered malformed data.
             PaperNotFound: offline and not cached.
         """
-        doi = normalize_doi(doi) or doi
+        doi = require_doi(doi)
         query = f"doi {doi}"
         # PubMed's query parser would read brackets or spaces in a DOI as syntax: quote those
         term = f'"{doi}"[doi]' if _NEEDS_QUOTES.search(doi) else f"{doi}[doi]"
@@ -89,10 +93,11 @@ class PubMedClient(ServiceClient):
         """The PubMed record `pmid`, or None.
 
         Raises:
+            InputError: `pmid` is not a PMID (nothing is sent).
             UpstreamError: PubMed failed or answered malformed XML.
             PaperNotFound: offline and not cached.
         """
-        pmid = pmid.strip()
+        pmid = require_pmid(pmid)
         papers = self.efetch([pmid], f"PMID {pmid}")
         return next((p for p in papers if p.pmid == pmid), None)
 
