@@ -36,10 +36,21 @@ def test_quantities_parse_number(text: str, value: float, finder) -> None:
     ("Ninety-nine volunteers took part.", "Ninety-nine volunteers", 99, "volunteers"),
     ("The study followed 300 healthy older adults.", "300 healthy older adults", 300, "adults"),
     ("Outcomes were analysed (n = 45).", "n = 45", 45, "participants"),
+    # journal style: thousands grouped by a space (BMJ, Annals), thin or no-break spaces too
+    ("We followed 657 461 children born in Denmark.", "657 461 children", 657461, "children"),
+    ("Data on 33\u2009947 women were analysed.", "33\u2009947 women", 33947, "women"),
+    ("vitamin D3 (n=10 662) or placebo", "n=10 662", 10662, "participants"),
 ])
 def test_quantities_counts(text, span, value, of, finder) -> None:
     q = _one(text, finder, "count")
     assert (q.span.text, q.value, q.of) == (span, value, of)
+
+
+def test_quantities_space_grouping_needs_whole_groups(finder) -> None:
+    """A space joins digits only as a full group of three: years and lists stay apart."""
+    values = [q.value for q in find_quantities("Between 2003 and 2009 100 women and 12 34 men.", finder)
+              if q.kind == "count"]
+    assert 2009100 not in values and 1234 not in values and 100 in values
 
 
 def test_quantities_versus_counts(finder) -> None:

@@ -33,7 +33,13 @@ from ..types import Quantity, Span
 
 logger = logging.getLogger(__name__)
 
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# Thousands grouped by commas ("33,947") or, in journal style, by a space ("33 947", BMJ; thin or
+# no-break spaces too): a group of three digits after a space joins the number only when no
+# further digit or decimal follows.
+_GROUP_SPACE = "\u2009\u202f\u00a0 "
+_DIGITS = (r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+           rf"|\d{{1,3}}(?:[{_GROUP_SPACE}]\d{{3}})+(?![\d]|[.,]\d)"
+           r"|\d+(?:\.\d+)?|\.\d+")
 _MINUS = "-−–"
 _DASH = r"(?:\s*[-–—‒]\s*|\s+to\s+)"
 _MASK = re.compile(
@@ -181,7 +187,8 @@ def build_finder(rules: Rules) -> QuantityFinder:
         rf"(?<![\w])(?P<p>[Pp])(?:[\s-]*values?)?(?:\s+for\s+\w+)?\s*(?P<op><=|>=|≤|≥|<|>|=|\s+of\s+|\s+was\s+)\s*"
         rf"(?P<num>0?\.\d+|[01](?:\.\d+)?)(?:\s*[x×]\s*10\s*[{_MINUS}]\s*(?P<exp>\d+))?"
     )
-    n_re = re.compile(r"(?<![\w])[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![\d.])")
+    n_re = re.compile(r"(?<![\w])[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+"
+                      rf"|\d{{1,3}}(?:[{_GROUP_SPACE}]\d{{3}})+|\d+)(?![\d.])")
     stops = rules.lexicon("count_modifier_stops")
     count_nouns = rules.lexicon("count_nouns")
     settings = rules.setting("nlp")["quantities"]
@@ -245,7 +252,7 @@ def parse_number(text: str, finder: QuantityFinder) -> float | None:
         text = " ".join(parts[:-1])
     sign = -1.0 if text[:1] in _MINUS else 1.0
     body = text[1:] if sign < 0 else text
-    body = body.replace(",", "")
+    body = re.sub(rf"[,{_GROUP_SPACE}]", "", body)
     try:
         return sign * float(body) * factor
     except ValueError:
