@@ -289,6 +289,7 @@ class Claim:
     hedged: bool = False
     hedges: tuple[Span, ...] = ()
     causal_strength: CausalStrength | None = None
+    causal_cue: Span | None = None  # the words that give the causal strength ("can halve", "tied to")
     rule_ids: tuple[str, ...] = ()
 
     @property

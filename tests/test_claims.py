@@ -309,3 +309,24 @@ def test_claims_causal_strength_cues(text, strength, analyzer) -> None:
 ])
 def test_claims_causal_strength_press_phrasing(text, strength, analyzer) -> None:
     assert _claim(analyzer, text).causal_strength == strength
+
+
+@pytest.mark.parametrize("text,strength,cue", [
+    # news headlines: "can" before an effect verb states the effect, it does not hedge it
+    ("Diet soda can increase risk of dementia and stroke.", "direct_causal", "can increase"),
+    ("Blood pressure drugs can halve risk of dementia, say researchers.", "direct_causal", "can halve"),
+    ("Birth control pills raise breast cancer risk.", "direct_causal", "raise"),
+    ("Drinking coffee cuts your risk of early death, a large study shows.", "direct_causal", "cuts"),
+    ("The drugs play a key role in delaying the symptoms of dementia.", "direct_causal", None),
+    # a hedge keeps it conditional; a comparison or a noun is no causal verb
+    ("Diet soda may increase the risk of dementia.", "conditional_causal", "may increase"),
+    ("Coffee drinkers had a 10 per cent lower risk of death, a large study shows.", "correlational", None),
+    ("Age at initiation was not a decisive determinant for the increase in risk.", None, None),
+])
+def test_claims_causal_strength_and_cue(analyzer, text, strength, cue) -> None:
+    c = _claim(analyzer, text)
+    assert c.causal_strength == strength
+    if strength is not None:
+        assert c.causal_cue is not None and text[c.causal_cue.start:c.causal_cue.end] == c.causal_cue.text
+    if cue is not None:
+        assert c.causal_cue.text == cue

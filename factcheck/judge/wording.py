@@ -87,29 +87,46 @@ def _about_study(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
         (claim.kind == "other" and _asserts(claim, verdicts))  # "X is as effective as Y"
 
 
-@check("causal-from-correlational-v1", needs=("evidence", "abstract", "paper"))
+@check("causal-from-correlational-v1", needs=("alignment", "abstract", "paper"))
 def causal_from_correlational(run: Run, al: Alignment) -> None:
-    """Cause and effect stated where an observational study reports an association."""
-    claim, evidence = al.article, al.abstract
+    """Cause and effect stated where an observational study reports an association.
+
+    A headline rarely shares enough words with any abstract sentence to be aligned, so the
+    evidence is looked for among the abstract's own statements of association: the best-ranked
+    result or conclusion that reports one, on the claim's topic (aligned, or sharing a drug,
+    outcome or condition with it, or, for a headline or standfirst, about the study itself).
+    """
+    claim = al.article
     verdicts = run.verdicts
-    if not _about_study(claim, verdicts) or evidence is None:
+    if not _about_study(claim, verdicts) or not run.abstract_claims:
         return
     paper_design = _paper_design(run, al.paper_index)
     observational = bool(paper_design & set(verdicts["design"]["observational_tags"])) and \
         not paper_design & set(verdicts["design"]["trial_tags"])
-    if claim.causal_strength == "direct_causal" and not claim.hedged and observational:
-        cues = verdicts["causal"]
-        support = _correlational_evidence(run, al)
-        found = _causal_verb(claim.text, tuple(cues["causal_cues"]), run)
-        if found and (support is not None or al.score >= verdicts["align"]["min_score"]):
-            evidence = support or evidence
-            theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
-            run.add("causal-from-correlational-v1", claim, sentence_span(claim),
-                    sentence_span(evidence),
-                    {"article_words": f"“{found[0]}”" if found else "its wording",
-                     "abstract_strength": "an association in an observational study",
-                     "abstract_words": f"“{theirs}”" if theirs else "its wording"},
-                    al.score, al.paper_index)
+    if claim.causal_strength != "direct_causal" or claim.hedged or not observational:
+        return
+    cues = verdicts["causal"]
+    support = _correlational_evidence(run, al)
+    if claim.causal_cue is None or support is None:
+        return
+    score, evidence = support
+    on_topic = score >= verdicts["align"]["min_score"] or \
+        claim.section in {"title", "standfirst"} or _shares_topic(claim, evidence)
+    if not on_topic:
+        return
+    theirs = _first_phrase(evidence.text, tuple(cues["correlational_cues"]))
+    run.add("causal-from-correlational-v1", claim, sentence_span(claim), sentence_span(evidence),
+            {"article_words": f"“{claim.causal_cue.text}”",
+             "abstract_strength": "an association in an observational study",
+             "abstract_words": f"“{theirs}”" if theirs else "its wording"},
+            score, al.paper_index)
+
+
+def _shares_topic(claim: Claim, evidence: Claim) -> bool:
+    """The two claims name the same drug, outcome or condition."""
+    labels = {"DRUG", "OUTCOME", "CONDITION"}
+    mine = {e.norm for e in claim.entities if e.label in labels}
+    return bool(mine & {e.norm for e in evidence.entities if e.label in labels})
 
 
 @check("hedge-dropped-v1", needs=("evidence", "abstract"))
@@ -192,15 +209,6 @@ def _hedged_conclusion(run: Run, al: Alignment) -> tuple[float, Claim] | None:
     return None
 
 
-def _causal_verb(text: str, stems: Sequence[str], run: Run) -> tuple[str, tuple[int, int]] | None:
-    """The first causal cue used as a verb: "cuts the risk", not "a lower risk" (a comparison)."""
-    for m in re.finditer(r"[A-Za-z]+", text):
-        word = m.group(0).lower()
-        if any(word.startswith(s) for s in stems) and not run.words.compared_noun.match(text[m.end():]):
-            return m.group(0), (m.start(), m.end())
-    return None
-
-
 def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
     for m in re.finditer(r"[A-Za-z]+", text):
         word = m.group(0).lower()
@@ -216,16 +224,17 @@ def _first_phrase(text: str, phrases: Sequence[str]) -> str | None:
     return min(hits)[2] if hits else None
 
 
-def _correlational_evidence(run: Run, al: Alignment) -> Claim | None:
-    """The abstract's own statement of the association: a result or conclusion that says so."""
+def _correlational_evidence(run: Run, al: Alignment) -> tuple[float, Claim] | None:
+    """The abstract's own statement of the association, with its score as evidence for the
+    claim: the best-ranked result or conclusion that reports one."""
     cues = tuple(run.verdicts["causal"]["correlational_cues"])
     ranked = ranked_evidence(al.article, run.abstract_claims[al.paper_index],
                              run.verdicts["align"], run.synonyms)
-    for _, candidate in ranked:
+    for score, candidate in ranked:
         if (candidate.section or "").upper() not in RESULT_SECTIONS:
             continue
         if candidate.causal_strength == "correlational" or _first_phrase(candidate.text, cues):
-            return candidate
+            return score, candidate
     return None
 
 

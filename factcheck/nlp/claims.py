@@ -39,6 +39,7 @@ class _Match:
     rule: str
     attr: str  # the rule's attribute (strength/direction/significance) or table value
     text: str
+    cue_start: int | None = None  # where the words that carry the cue begin (a rule's `cue_from`)
 
 
 def _matches(doc: Doc, rules: Rules) -> list[_Match]:
@@ -48,16 +49,18 @@ def _matches(doc: Doc, rules: Rules) -> list[_Match]:
         rule = span.id_
         if rule == ABBREVIATION_DRUG:
             continue  # _Context reads abbreviations itself (ABBREV entities, drug counts)
-        attr = ""
+        attr, cue_start = "", None
         if rule in attrs:
             a = attrs[rule]
             attr = str(a.get("strength") or a.get("direction") or a.get("significance") or "")
+            if "cue_from" in a:  # the pattern's first tokens are context ("pills | raise")
+                cue_start = doc[min(span.start + int(a["cue_from"]), span.end - 1)].idx
         elif ":" in rule:
             attr = rule.split(":", 1)[1]
         elif span.label_ == "DRUG":
             attr = span.kb_id_
         out.append(_Match(span.start_char, span.end_char, span.start, span.end, span.label_,
-                          rule or "lexicon:drug-dictionary", attr, span.text))
+                          rule or "lexicon:drug-dictionary", attr, span.text, cue_start))
     return sorted(out, key=lambda m: (m.start, -m.end))
 
 
@@ -335,8 +338,9 @@ class _Context:
             out.append(m)
         return out
 
-    def _causal(self, found: list[_Match], hedges: list[_Match]) -> str | None:
-        strengths = set()
+    def _causal(self, found: list[_Match], hedges: list[_Match]) -> tuple[str | None, Span | None]:
+        """The claim's causal strength and the words that give it (the first cue of that strength)."""
+        strengths: dict[str, _Match] = {}
         # "further studies are needed to determine whether X reduces Y" asks; it does not claim
         open_from = min((m.start for m in found if m.label == "UNASSERTED"), default=None)
         # ... up to the end of its comma-delimited phrase: "In the first study to investigate the
@@ -356,8 +360,13 @@ class _Context:
             if strength == "direct_causal" and any(
                     h.tok_start < m.tok_start and m.tok_start - h.tok_end < self.hedge_window for h in hedges):
                 strength = "conditional_causal"
-            strengths.add(strength)
-        return next((s for s in _CAUSAL_ORDER if s in strengths), None)
+            strengths.setdefault(strength, m)
+        best = next((s for s in _CAUSAL_ORDER if s in strengths), None)
+        if best is None:
+            return None, None
+        cue = strengths[best]
+        start = cue.start if cue.cue_start is None else cue.cue_start
+        return best, Span(start, cue.end, self.text[start:cue.end])
 
     def _kind(self, start: int, end: int, section: str | None, found: list[_Match],
               quantities: Sequence[Quantity], direction: str | None, significance: str | None) -> str:
@@ -411,6 +420,7 @@ class _Context:
                 design.append(m.attr)
         section = self._section(start)
         kind = self._kind(start, end, section, found, quantities, direction, significance)
+        strength, cue = self._causal(found, hedges)
         rule_ids = []
         for m in found:
             if m.rule not in rule_ids:
@@ -422,7 +432,7 @@ class _Context:
             population_tags=tags, design=tuple(design), quantities=quantities, entities=tuple(entities),
             direction=direction, significance=significance,  # type: ignore[arg-type]
             hedged=bool(hedges), hedges=tuple(Span(h.start, h.end, h.text) for h in hedges),
-            causal_strength=self._causal(found, hedges),  # type: ignore[arg-type]
+            causal_strength=strength, causal_cue=cue,  # type: ignore[arg-type]
             rule_ids=tuple(rule_ids),
         )
 
