@@ -69,7 +69,8 @@ def claim_to_json(claim: t.Claim) -> dict[str, Any]:
     data = to_data(claim)
     data.pop("span")
     data["hedges"] = [h["text"] for h in data["hedges"]]
-    data["causal_cue"] = claim.causal_cue.text if claim.causal_cue else None
+    for name in ("causal_cue", "open_question"):  # their words, like the hedges
+        data[name] = getattr(claim, name).text if getattr(claim, name) else None
     return {"text": claim.text, "start": claim.start, "end": claim.end, **data}
 
 
@@ -124,8 +125,9 @@ def _claim_from_json(data: dict[str, Any]) -> t.Claim:
     hedges = data.get("hedges") or []
     # hedge spans are not kept in the contract's claim objects; keep their words without offsets
     data["hedges"] = [{"start": -1, "end": -1, "text": h} if isinstance(h, str) else h for h in hedges]
-    if isinstance(data.get("causal_cue"), str):
-        data["causal_cue"] = {"start": -1, "end": -1, "text": data["causal_cue"]}
+    for name in ("causal_cue", "open_question"):
+        if isinstance(data.get(name), str):
+            data[name] = {"start": -1, "end": -1, "text": data[name]}
     return from_data(t.Claim, data)
 
 

@@ -290,6 +290,7 @@ class Claim:
     hedges: tuple[Span, ...] = ()
     causal_strength: CausalStrength | None = None
     causal_cue: Span | None = None  # the words that give the causal strength ("can halve", "tied to")
+    open_question: Span | None = None  # what the claim asks, not claims ("whether X causes Y")
     rule_ids: tuple[str, ...] = ()
 
     @property

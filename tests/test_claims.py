@@ -330,3 +330,22 @@ def test_claims_causal_strength_and_cue(analyzer, text, strength, cue) -> None:
         assert c.causal_cue is not None and text[c.causal_cue.start:c.causal_cue.end] == c.causal_cue.text
     if cue is not None:
         assert c.causal_cue.text == cue
+
+
+def test_claims_earlier_research_is_background(analyzer) -> None:
+    c = _claim(analyzer, "Previous research has linked omega-3s to a lower risk of abnormal heartbeats.")
+    assert c.kind == "background"
+
+
+def test_claims_a_majority_is_no_restriction(analyzer) -> None:
+    c = _claim(analyzer, "We studied 819 491 predominantly male participants (98%) aged 65 or more.")
+    assert "male" not in c.population_tags
+    assert "male" in _claim(analyzer, "We studied 1,200 male participants aged 65 or more.").population_tags
+
+
+def test_claims_open_question_is_marked(analyzer) -> None:
+    text = ("While the authors cautioned that the findings cannot determine whether less sleep causes "
+            "dementia, they said too little sleep is linked to the condition.")
+    c = _claim(analyzer, text)
+    assert c.open_question is not None
+    assert c.open_question.text == "whether less sleep causes dementia"

@@ -53,11 +53,14 @@ def _claims(sentences: list[S], origin: str) -> tuple[str, tuple[Claim, ...]]:
                                     low=q.low, high=q.high, of=q.of, relative=q.relative,
                                     qualifier=q.qualifier) for q in s.q)
         fields = dict(s.fields)
-        if isinstance(fields.get("causal_cue"), str):  # the words the claims stage found causal
-            fields["causal_cue"] = span(fields["causal_cue"])
+        for name in ("causal_cue", "open_question"):  # words the claims stage marked
+            if isinstance(fields.get(name), str):
+                fields[name] = span(fields[name])
         claims.append(Claim(
             origin=origin, span=Span(start, start + len(s.text), s.text),
-            section=s.role, quantities=quantities, hedges=tuple(span(h) for h in s.hedges),
+            # an abstract sentence without a role is in the one RESULTS section `run` builds
+            section="RESULTS" if origin == "abstract" and s.role == "body" else s.role,
+            quantities=quantities, hedges=tuple(span(h) for h in s.hedges),
             hedged=bool(s.hedges),
             entities=tuple(Entity(label=lab, span=span(a), norm=n) for lab, a, n in s.entities),
             **{"kind": "result", **fields}))
@@ -567,7 +570,7 @@ def test_judge_relative_change_judged_on_the_primary_result(rules):
            "compared with placebo.", [Q("54 per cent", "percent", 54, "%")],
            fields={"direction": "decrease"})],
         [S("The primary end point was the first heart attack, stroke or death from "
-           "cardiovascular causes.", fields={"kind": "method"}),
+           "cardiovascular causes.", role="METHODS", fields={"kind": "method"}),
          S("Rates of the primary end point were 0.77 and 1.36 per 100 person-years (hazard ratio, "
            "0.56; 95% confidence interval, 0.46 to 0.69).",
            [Q("hazard ratio, 0.56", "ratio", 0.56, "HR", low=0.46, high=0.69),
@@ -590,3 +593,29 @@ def test_judge_unsigned_difference_matches_a_negative_one(rules):
                          low=-7.78, high=-3.84)], fields={"direction": "decrease"})],
         rules)
     assert "number_mismatch" not in kinds(findings) and supported
+
+
+def test_judge_no_direction_read_from_an_open_question(rules):
+    """"cannot determine whether less sleep causes dementia" gives dementia no direction."""
+    text = ("The authors cautioned that the findings cannot determine whether less sleep causes "
+            "dementia, but short sleep is linked to dementia.")
+    abstract = [S("Short sleep duration in midlife is associated with an increased risk of dementia.",
+                  role="CONCLUSIONS", fields={"kind": "conclusion", "direction": "increase",
+                                              "outcome": "dementia"})]
+    fields = {"outcome": "dementia", "direction": "increase"}
+    unmarked = run([S(text, fields=fields)], abstract, rules)[0]
+    marked = run([S(text, fields={**fields, "open_question": "whether less sleep causes dementia"})],
+                 abstract, rules)[0]
+    assert "direction" in kinds(unmarked)  # "cannot ... less" read as no change
+    assert "direction" not in kinds(marked)
+
+
+def test_judge_review_trials_counted_are_not_a_trial_claim(rules):
+    abstract = [S("We did a meta-analysis of randomized controlled trials and cohort studies.",
+                  role="METHODS", fields={"kind": "method", "design": ("meta_analysis",)})]
+    counted = run([S("Researchers examined 18 randomized controlled trials with 93,000 subjects.",
+                     fields={"kind": "method", "design": ("randomized", "trial")})], abstract, rules)[0]
+    called = run([S("In the randomized trial, fish oil cut heart attacks.",
+                    fields={"design": ("randomized", "trial")})], abstract, rules)[0]
+    assert "study_design" not in kinds(counted)
+    assert "study_design" in kinds(called)

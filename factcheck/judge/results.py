@@ -254,6 +254,8 @@ def _aligned_direction_significance(run: Run, al: Alignment) -> None:
     claim, evidence = al.article, al.abstract
     if evidence is None or al.score < run.verdicts["align"]["strong_score"]:
         return
+    if (evidence.section or "").upper() not in RESULT_SECTIONS or evidence.kind == "background":
+        return  # the background's "little is known whether X raises Y" reports no result
     outcome = claim.outcome or evidence.outcome or "the outcome"
     if not [w for w in content_words(claim.outcome or "") if w not in run.words.generic_outcomes]:
         mine = None  # "risk" alone names no outcome to compare directions on
@@ -376,6 +378,9 @@ def local_direction(claim: Claim, outcome: str | None, run: Run) -> str | None:
         direction = run.directions.get(word)
         if direction is None:
             continue
+        asked = claim.open_question
+        if asked is not None and asked.start <= claim.start + base + m.start() < asked.end:
+            continue  # "cannot determine whether less sleep causes dementia" reports nothing
         before = text[:m.start()]
         if run.words.negation.search(before[-40:]):
             direction = "no_change"

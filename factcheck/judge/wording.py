@@ -33,7 +33,8 @@ def study_design(run: Run, al: Alignment) -> None:
     trial_words = story & set(design["trial_tags"])
     observational = paper & set(design["observational_tags"])
     pooled = paper & set(design["review_tags"])
-    if trial_words and pooled and not story & set(design["review_tags"]):
+    pooled_told = bool(re.search(design["pooled_trials_pattern"], claim.text, re.I))
+    if trial_words and pooled and not story & set(design["review_tags"]) and not pooled_told:
         run.add("design-trial-claimed-v1", claim, sentence_span(claim),
                 sentence_span(al.abstract) if al.abstract else None,
                 {"article_design": "a " + " ".join(sorted(trial_words)).replace("_", " ") + " study",

@@ -140,6 +140,9 @@ class _Context:
         self.neg_window = int(claims_settings["negation_window"])
         self.hedge_window = int(claims_settings["hedge_window"])
         self.min_words = int(claims_settings["min_words"])
+        self.partial = re.compile(r"\b(?:%s)\W*$" % "|".join(
+            re.escape(w) for w in claims_settings["partial_qualifiers"]), re.I)
+        self.partial_tags = frozenset(claims_settings["partial_tags"])
         self.section_kinds = {k.upper(): v for k, v in claims_settings["section_kinds"].items()}
         self.boilerplate = tuple(rules.lexicon("boilerplate"))
         self.speech = rules.lexicon("speech_verbs")
@@ -267,8 +270,10 @@ class _Context:
             scoped = pops
         tags: list[str] = []
         for m in scoped:
+            # "predominantly male participants (98%)": most, not all, so no restriction
+            partial = self.partial.search(self.text[max(start, m.start - 30):m.start])
             for tag in m.attr.split():
-                if tag not in tags:
+                if tag not in tags and not (partial and tag in self.partial_tags):
                     tags.append(tag)
         return phrase, tuple(tags)
 
@@ -338,20 +343,24 @@ class _Context:
             out.append(m)
         return out
 
+    def _open_question(self, found: list[_Match], end: int) -> Span | None:
+        """The part of the claim that asks rather than claims: "further studies are needed to
+        determine whether X reduces Y", from the first such cue up to the end of its
+        comma-delimited phrase ("In the first study to investigate abuse, scientists found that
+        exposure was associated with ..." asserts again after the comma)."""
+        open_from = min((m.start for m in found if m.label == "UNASSERTED"), default=None)
+        if open_from is None:
+            return None
+        comma = self.text.find(", ", open_from, end)
+        open_to = comma if comma >= 0 else end
+        return Span(open_from, open_to, self.text[open_from:open_to])
+
     def _causal(self, found: list[_Match], hedges: list[_Match]) -> tuple[str | None, Span | None]:
         """The claim's causal strength and the words that give it (the first cue of that strength)."""
         strengths: dict[str, _Match] = {}
-        # "further studies are needed to determine whether X reduces Y" asks; it does not claim
-        open_from = min((m.start for m in found if m.label == "UNASSERTED"), default=None)
-        # ... up to the end of its comma-delimited phrase: "In the first study to investigate the
-        # impact of abuse, scientists found that exposure was associated with ..." asserts again
-        open_to = None
-        if open_from is not None:
-            comma = self.text.find(", ", open_from)
-            open_to = comma if comma >= 0 else None
+        open_question = self._open_question(found, len(self.text))
         for m in found:
-            if m.label != "CAUSAL" or (open_from is not None and m.start >= open_from
-                                       and (open_to is None or m.start < open_to)):
+            if m.label != "CAUSAL" or (open_question and open_question.start <= m.start < open_question.end):
                 continue
             if m.start > 0 and self.text[m.start - 1] == "-":
                 continue  # half of a compound adjective: 'violence-related injuries', 'drug-induced'
@@ -421,6 +430,7 @@ class _Context:
         section = self._section(start)
         kind = self._kind(start, end, section, found, quantities, direction, significance)
         strength, cue = self._causal(found, hedges)
+        open_question = self._open_question(found, end)
         rule_ids = []
         for m in found:
             if m.rule not in rule_ids:
@@ -433,6 +443,7 @@ class _Context:
             direction=direction, significance=significance,  # type: ignore[arg-type]
             hedged=bool(hedges), hedges=tuple(Span(h.start, h.end, h.text) for h in hedges),
             causal_strength=strength, causal_cue=cue,  # type: ignore[arg-type]
+            open_question=open_question,
             rule_ids=tuple(rule_ids),
         )
 
