@@ -619,3 +619,44 @@ def test_judge_review_trials_counted_are_not_a_trial_claim(rules):
                     fields={"design": ("randomized", "trial")})], abstract, rules)[0]
     assert "study_design" not in kinds(counted)
     assert "study_design" in kinds(called)
+
+
+def test_judge_figure_not_in_abstract_shows_the_closest_sentence(rules):
+    findings, _ = run(
+        [S("Those who got the morning shot had four times as many antibodies against H1N1.",
+           [Q("four times", "ratio", 4.0, "x", relative=True)], fields={"direction": "increase"})],
+        [S("The morning group had a larger rise in H1N1 antibody titre (mean difference 293.3).",
+           [Q("293.3", "number", 293.3)], fields={"direction": "increase"})], rules)
+    f = next(f for f in findings if f.rule_id == "figure-not-in-abstract-v1")
+    assert (f.kind, f.severity) == ("not_in_abstract", "low")
+    assert f.article_span.text == "Those who got the morning shot had four times as many antibodies against H1N1"
+    assert f.abstract_span is not None and "293.3" in f.abstract_span.text
+
+
+def test_judge_figure_worked_out_from_two_shares_is_supported(rules):
+    """"almost twice as likely" from 18.0% against 9.9% in one sentence is in the abstract."""
+    findings, _ = run(
+        [S("Smokers who switched to e-cigarettes were almost twice as likely to have stopped.",
+           [Q("twice", "ratio", 2.0, "x", relative=True, qualifier="~")],
+           fields={"direction": "increase"})],
+        [S("The one-year abstinence rate was 18.0% in the e-cigarette group and 9.9% in the "
+           "nicotine-replacement group.", [Q("18.0%", "percent", 18.0, "%"),
+                                           Q("9.9%", "percent", 9.9, "%")])], rules)
+    assert "not_in_abstract" not in kinds(findings)
+
+
+@pytest.mark.parametrize("story,flagged", [
+    ("The study found a 9 percent increased breast cancer risk for under a year of use.", True),
+    ("They found a 9 percent increased risk, too small to rule out that it was due to chance.",
+     False)])
+def test_judge_nonsignificant_estimate_told_as_effect(rules, story, flagged):
+    significance = None if flagged else "not_significant"
+    findings, _ = run(
+        [S(story, [Q("9 percent", "percent", 9.0, "%", relative=True)],
+           fields={"direction": "increase", "significance": significance})],
+        [S("The breast cancer risk was 1.09 (95% CI, 0.96 to 1.23) with less than 1 year of use.",
+           [Q("1.09", "number", 1.09, low=0.96, high=1.23)])], rules)
+    found = [f for f in findings if f.rule_id == "nonsignificant-told-as-effect-v1"]
+    assert bool(found) is flagged
+    if flagged:
+        assert found[0].kind == "significance" and "0.96 to 1.23" in found[0].message

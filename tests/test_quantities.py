@@ -46,6 +46,21 @@ def test_quantities_counts(text, span, value, of, finder) -> None:
     assert (q.span.text, q.value, q.of) == (span, value, of)
 
 
+def test_quantities_a_portion_of_a_thing_is_no_share(finder) -> None:
+    """"half a tablespoon" and "half the optimal level" are no percentages; "a quarter of" is ~25%."""
+    assert not [q for q in find_quantities("who consumed more than half a tablespoon a day", finder)
+                if q.kind == "percent"]
+    assert not find_quantities("levels that were less than half the optimal level", finder)
+    q = _one("a quarter of those on the diet", finder, "percent")
+    assert (q.value, q.qualifier) == (25.0, "~")
+
+
+def test_quantities_times_as_likely_is_a_ratio(finder) -> None:
+    q = _one("were nearly three times as likely to have a stroke", finder, "ratio")
+    assert (q.span.text, q.value, q.relative) == ("three times", 3.0, True)
+    assert not [q for q in find_quantities("it was tried three times in 2010", finder) if q.kind == "ratio"]
+
+
 def test_quantities_space_grouping_needs_whole_groups(finder) -> None:
     """A space joins digits only as a full group of three: years and lists stay apart."""
     values = [q.value for q in find_quantities("Between 2003 and 2009 100 women and 12 34 men.", finder)

@@ -29,8 +29,10 @@ from ._common import (
     numbers_of,
     rounds_to,
     same_number,
+    sentence_span,
     word_stem,
 )
+from .align import ranked_evidence
 from .registry import check
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def _primary_results(run: Run, al: Alignment) -> Alignment:
 
 
 @check("number-mismatch-v1", needs=("evidence", "abstract"),
-       also=("unit-mismatch-v1", "sample-size-v1", "duration-v1", "subgroup-as-whole-v1"))
+       also=("unit-mismatch-v1", "sample-size-v1", "duration-v1", "subgroup-as-whole-v1",
+             "figure-not-in-abstract-v1"))
 def numbers(run: Run, al: Alignment) -> None:
     """Each number of the story claim: supported, or the one finding its decision picks."""
     primary = _primary_results(run, al)
@@ -117,9 +120,52 @@ def numbers(run: Run, al: Alignment) -> None:
         if is_participants(q, nouns, claim) and _role(claim, q, run) == "enrolled":
             _flag_sample_size(run, al, q, nouns)
             continue
-        if not strong or evidence is None:
+        if strong and evidence is not None and _flag_mismatch(run, al, q, nouns):
             continue
-        _flag_mismatch(run, al, q, nouns)
+        _flag_unsupported_figure(run, al, q)
+
+
+def _flag_unsupported_figure(run: Run, al: Alignment, q: Quantity) -> None:
+    """A result figure (a percentage, a ratio, "three times as likely") that no abstract sentence
+    states, told as the study's result: what the abstract does not report, shown next to the
+    closest abstract sentence."""
+    claim = al.article
+    figures = run.verdicts["not_in_abstract"]
+    if q.kind not in figures["figure_kinds"] or (q.of or "").lower() == "age":
+        return
+    if claim.kind not in figures["claim_kinds"] and claim.section not in {"title", "standfirst"}:
+        return
+    if _range_end(claim, q) or not run.abstract_claims:
+        return
+    if _derived(q, run.abstract_claims[al.paper_index], run):
+        return
+    if any(p.value is not None and p.kind != "ci" and rounds_to(q, p.value)
+           for _, p in numbers_of(run.abstract_claims[al.paper_index])):
+        return  # the number is there, in another unit or form: the other rules judge it
+    closest = al.abstract
+    if closest is None:
+        ranked = ranked_evidence(claim, run.abstract_claims[al.paper_index],
+                                 run.verdicts["align"], run.synonyms)
+        closest = ranked[0][1] if ranked else None
+    run.add("figure-not-in-abstract-v1", claim, clause(claim, q.span.start, q.span.end),
+            sentence_span(closest) if closest is not None else None,
+            {"article_value": describe(q)}, al.score, al.paper_index)
+
+
+def _derived(q: Quantity, claims: Sequence[Claim], run: Run) -> bool:
+    """The story's ratio or relative change worked out from two shares one abstract sentence
+    gives ("almost twice as likely" from 18.0% against 9.9%; "a 40% drop" from 6% against 10%)."""
+    for c in claims:
+        shares = [p.value for p in c.quantities if p.kind == "percent" and p.value]
+        for a in shares:
+            for b in shares:
+                if a == b:
+                    continue
+                value = a / b if q.kind == "ratio" else abs(1 - a / b) * 100
+                if same_number(q, Quantity(value=round(value, 4), unit=q.unit, kind=q.kind,
+                                           span=q.span), run.verdicts):
+                    return True
+    return False
 
 
 def _role(claim: Claim, q: Quantity, run: Run) -> str | None:
@@ -291,14 +337,16 @@ def _flag_duration(run: Run, al: Alignment, q: Quantity) -> None:
             al.score, al.paper_index, once=False)
 
 
-def _flag_mismatch(run: Run, al: Alignment, q: Quantity, nouns: frozenset[str]) -> None:
+def _flag_mismatch(run: Run, al: Alignment, q: Quantity, nouns: frozenset[str]) -> bool:
+    """Compare a number the abstract does not state with the aligned sentence's; True when it
+    raised a finding or the number is not one to judge (a bare number, an age, a range end)."""
     claim, evidence = al.article, al.abstract
     assert evidence is not None
     candidates = [p for p in evidence.quantities if p.kind == q.kind and p.value is not None]
     if q.kind == "count":
         if not is_participants(q, nouns, claim) or \
                 (q.value or 0) < run.verdicts["population"]["min_sample"]:
-            return
+            return True
         candidates = [p for p in candidates if is_participants(p, nouns, evidence)]
         rule = "sample-size-v1"
     elif q.kind == "percent" and claim.direction in {"decrease", "increase"} and \
@@ -311,10 +359,10 @@ def _flag_mismatch(run: Run, al: Alignment, q: Quantity, nouns: frozenset[str]) 
                 {"article_value": describe(q),
                  "abstract_value": f"{describe(p)}, a change of {fmt(_ratio_as_percent(p))}%"},
                 al.score, al.paper_index, once=False)
-        return
+        return True
     else:
         if not q.unit or (q.of or "").lower() == "age":
-            return  # a bare number or an age limit: too little to compare
+            return True  # a bare number or an age limit: too little to compare
         same_unit = [p for p in candidates if _unit(p) == _unit(q)]
         families = [{u.lower() for u in family} for family in run.verdicts["units"]["families"]]
         same_value = [p for p in evidence.quantities if p.value is not None and
@@ -325,27 +373,28 @@ def _flag_mismatch(run: Run, al: Alignment, q: Quantity, nouns: frozenset[str]) 
             # points are the careful wording for a difference the abstract may write with "%"
             same_value = [p for p in same_value if _unit(p) not in {"%"}]
         if not same_value and _range_end(claim, q):
-            return  # the top of a range read on its own
+            return True  # the top of a range read on its own
         if same_value:
             p = same_value[0]
             run.add("unit-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
                     clause(evidence, p.span.start, p.span.end),
                     {"article_value": describe(q), "abstract_value": describe(p)},
                     al.score, al.paper_index)
-            return
+            return True
         candidates = same_unit
         rule = "number-mismatch-v1"
         same_outcome = bool(claim.outcome and evidence.outcome) and \
             run.mentioned(claim.outcome or "", [evidence.text], 1.0)
         if al.score < run.verdicts["align"]["strong_score"] and not same_outcome:
-            return
+            return False
     if not candidates:
-        return
+        return False
     p = min(candidates, key=lambda c: abs((c.value or 0) - (q.value or 0)))
     run.add(rule, claim, clause(claim, q.span.start, q.span.end),
             clause(evidence, p.span.start, p.span.end),
             {"article_value": describe(q), "abstract_value": describe(p)},
             al.score, al.paper_index, once=False)
+    return True
 
 _RELATIVE_BEFORE = re.compile(r"\b(?:by|cut|cuts|halved|slashed|reduced|lowered|raised)\s+"
                               r"(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?$", re.I)

@@ -24,14 +24,16 @@ from .registry import check
 logger = logging.getLogger(__name__)
 
 
-def _null_value(q: Quantity) -> float:
-    return 1.0 if q.kind == "ratio" else 0.0
+def _null_value(q: Quantity, as_ratio: bool = False) -> float:
+    return 1.0 if q.kind == "ratio" or as_ratio else 0.0
 
 
-def _crosses_null(q: Quantity) -> bool:
+def _crosses_null(q: Quantity, as_ratio: bool = False) -> bool:
+    """The interval includes no effect (1 for a ratio, 0 for a difference). `as_ratio`: a bare
+    number the story told as a percentage change ("1.09 (0.96 to 1.23)" as "9 percent")."""
     if q.low is None or q.high is None:
         return False
-    null = _null_value(q)
+    null = _null_value(q, as_ratio)
     return min(q.low, q.high) <= null <= max(q.low, q.high)
 
 
@@ -52,10 +54,9 @@ def _intervals(run: Run, al: Alignment) -> _Intervals | None:
     """The abstract's effects with intervals near the story claim; None when there is nothing to judge."""
     claim, evidence = al.article, al.abstract
     verdicts = run.verdicts
-    if evidence is None or al.score < verdicts["align"]["min_score"]:
-        return None
     if any(q.kind == "ci" or q.low is not None for q in claim.quantities):
         return None
+    aligned = evidence is not None and al.score >= verdicts["align"]["min_score"]
     def interval_effects(c: Claim) -> list[Quantity]:
         return [p for p in c.quantities if p.low is not None and p.high is not None
                 and (p.kind in EFFECT_KINDS or (p.kind == "number" and not p.unit))]
@@ -65,8 +66,8 @@ def _intervals(run: Run, al: Alignment) -> _Intervals | None:
                 for p in interval_effects(c) if same_number(q, p, verdicts) or
                 ratio_like(q, p, verdicts)]
 
-    with_ci = interval_effects(evidence)
-    matched = matching(evidence)
+    with_ci = interval_effects(evidence) if aligned and evidence is not None else []
+    matched = matching(evidence) if aligned and evidence is not None else []
     if not matched and run.abstract_claims:
         # the effect may be stated in another sentence than the best-aligned one
         for other in run.abstract_claims[al.paper_index]:
@@ -74,6 +75,8 @@ def _intervals(run: Run, al: Alignment) -> _Intervals | None:
             if found and (other.section or "").upper() in RESULT_SECTIONS:
                 evidence, matched, with_ci = other, found, interval_effects(other)
                 break
+    if evidence is None or not (aligned or matched):
+        return None  # an unaligned claim is judged only on an effect it states
     return _Intervals(evidence=evidence, with_ci=with_ci, matched=matched)
 
 
@@ -91,23 +94,41 @@ def _asserts_effect(claim: Claim) -> bool:
     return claim.significance == "significant" or claim.direction in {"increase", "decrease"}
 
 
-@check("ci-omitted-crosses-null-v1", needs=("evidence", "abstract"))
+@check("ci-omitted-crosses-null-v1", needs=("evidence", "abstract"),
+       also=("nonsignificant-told-as-effect-v1",))
 def interval_includes_no_effect(run: Run, al: Alignment) -> None:
-    """The story gives an effect without the interval that includes no effect."""
+    """The story gives an effect without the interval that includes no effect.
+
+    A ratio, or a change told from one, stated plainly as a finding (not hedged, not called
+    non-significant, not "due to chance") is a significance problem: the abstract's estimate is not statistically significant
+    (`nonsignificant-told-as-effect-v1`). Hedged, it is an omitted interval.
+    """
     seen = _intervals(run, al)
-    if seen is None:
-        return
+    if seen is None or al.article.significance == "not_significant":
+        return  # the story says so itself ("too small to rule out chance")
     claim, verdicts = al.article, run.verdicts
     if seen.matched:
-        crossing = [p for _, p in seen.matched if _crosses_null(p)]
+        crossing = [p for q, p in seen.matched
+                    if _crosses_null(p, as_ratio=ratio_like(q, p, verdicts))]
         if crossing:
             abstract_span, article_values, cis = _told(seen)
             null = "no change" if all(p.kind != "ratio" for p in crossing) else "no effect"
             note = "; ".join(f"the interval for {describe(p)} ({_ci_text(p)}) includes {null}"
                              for p in crossing)
-            run.add("ci-omitted-crosses-null-v1", claim, sentence_span(claim), abstract_span,
+            # a ratio (or a change told from one) stated plainly is the study's effect
+            relative = all(p.kind == "ratio" or ratio_like(q, p, verdicts)
+                           for q, p in seen.matched if p in crossing)
+            told_as_effect = relative and not claim.hedged and \
+                claim.significance != "not_significant"
+            told = [q for q, p in seen.matched if p in crossing]
+            article_span = clause(claim, min(q.span.start for q in told),
+                                  max(q.span.end for q in told))
+            run.add("nonsignificant-told-as-effect-v1" if told_as_effect else
+                    "ci-omitted-crosses-null-v1", claim, article_span, abstract_span,
                     {"article_values": article_values, "null_note": note, "abstract_cis": cis},
                     al.score, al.paper_index)
+        return
+    if al.abstract is None or al.score < verdicts["align"]["min_score"]:
         return
     effect_numbers = [q for q in claim.quantities if q.kind in EFFECT_KINDS]
     with_ci = seen.with_ci

@@ -209,7 +209,10 @@ def build_finder(rules: Rules) -> QuantityFinder:
     fraction_re = re.compile(
         rf"(?i:\b(?P<n>an?|{ones}|{_DIGITS})[\s-]+(?P<d>{denominators})\b(?!-)|\bhalf\b(?![\s-]life|-))"
     )
-    fold_re = re.compile(rf"(?i:\b(?P<n>{_DIGITS}|{tens}|{ones}|{cardinal})[\s-]?fold\b)")
+    # "three-fold", and "three times as likely", "four times the risk", "2.5 times higher"
+    fold_re = re.compile(rf"(?i:\b(?P<n>{_DIGITS}|{tens}|{ones}|{cardinal})(?:[\s-]?fold\b|\s+times"
+                         r"(?=\s+(?:as|the|more|higher|greater|lower|less|likelier|larger|smaller|"
+                         r"bigger|faster|slower|over)\b)))")
     multiplier_re = re.compile(rf"(?i:\b(?P<m>{_alt(by_kind.get('multiplier', ()))})\b)")
     per_re = re.compile(rf"(?:\s+{modifier}){{0,2}}?\s+(?i:per)\s+(?P<num>{_DIGITS})(?![\d])")
     article_units = [str(u).lower() for u in settings["article_units"]]
@@ -460,6 +463,8 @@ def find_quantities(text: str, finder: QuantityFinder) -> tuple[Quantity, ...]:
         numer = 1.0 if numer_word in ("a", "an") else parse_number(numer_word, finder)
         if numer is None:
             continue
+        if re.match(r"\s+(?:a|an|the)\s", text[m.end():m.end() + 5], re.I):
+            continue  # "half a tablespoon", "half the optimal level": a portion of a thing, no share
         add(_q(text, m.start(), m.end(), value=round(100.0 * numer / denom, 2), unit="%",
                kind="percent"))
 
@@ -618,6 +623,8 @@ def _qualified(text: str, q: Quantity, finder: QuantityFinder) -> Quantity:
         return q
     m = finder.qualifier_before.search(text[max(0, q.span.start - 24):q.span.start])
     if not m:
+        if q.kind == "percent" and not any(ch.isdigit() for ch in q.span.text):
+            return replace(q, qualifier="~")  # a fraction word is a rounded share: "a quarter", 24%
         return q
     return replace(q, qualifier=finder.qualifiers.get(re.sub(r"\s+", " ", m.group("q").lower())))
 
