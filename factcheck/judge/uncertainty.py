@@ -100,8 +100,9 @@ def interval_includes_no_effect(run: Run, al: Alignment) -> None:
     """The story gives an effect without the interval that includes no effect.
 
     A ratio, or a change told from one, stated plainly as a finding (not hedged, not called
-    non-significant, not "due to chance") is a significance problem: the abstract's estimate is not statistically significant
-    (`nonsignificant-told-as-effect-v1`). Hedged, it is an omitted interval.
+    non-significant, not "due to chance") is a significance problem: the abstract's estimate is
+    not statistically significant (`nonsignificant-told-as-effect-v1`). Hedged, it is an
+    omitted interval.
     """
     seen = _intervals(run, al)
     if seen is None or al.article.significance == "not_significant":
