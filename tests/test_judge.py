@@ -9,7 +9,7 @@ import pytest
 
 from factcheck.judge import align_claims, judge
 from factcheck.judge._common import clause, same_number
-from factcheck.types import Article, Claim, Entity, Paper, Paragraph, Quantity, Section, Span
+from factcheck.types import Article, Claim, Entity, Mentioned, Paper, Paragraph, Quantity, Section, Span, StudyMention
 
 
 @dataclass
@@ -68,7 +68,8 @@ def _claims(sentences: list[S], origin: str) -> tuple[str, tuple[Claim, ...]]:
     return text, tuple(claims)
 
 
-def run(story: list[S], abstract: list[S], rules, **paper_fields: Any):
+def run(story: list[S], abstract: list[S], rules, mention: Any = None, **paper_fields: Any):
+    """Judge `story` against `abstract`; `mention(text)` gives the story's StudyMention."""
     text, article_claims = _claims(story, "article")
     abstract_text, abstract_claims = _claims(abstract, "abstract")
     sections = (Section(label="RESULTS", category="RESULTS", text=abstract_text.rstrip("\n")),)
@@ -76,7 +77,8 @@ def run(story: list[S], abstract: list[S], rules, **paper_fields: Any):
                   doi="10.5555/test", **paper_fields)
     paragraphs = tuple(Paragraph(c.start, c.end, c.section or "body") for c in article_claims)
     article = Article(url="file:story", final_url="file:story", title=None, published=None,
-                      site=None, authors=(), text=text, paragraphs=paragraphs)
+                      site=None, authors=(), text=text, paragraphs=paragraphs,
+                      mention=mention(text) if mention else None)
     weights = rules.setting("verdicts")["align"]
     alignments = align_claims(article_claims, (abstract_claims,), weights)
     return judge(article, (paper,), article_claims, (abstract_claims,), alignments, rules)
@@ -660,3 +662,47 @@ def test_judge_nonsignificant_estimate_told_as_effect(rules, story, flagged):
     assert bool(found) is flagged
     if flagged:
         assert found[0].kind == "significance" and "0.96 to 1.23" in found[0].message
+
+
+def _mentioned(text: str, words: str, value: str, role: str) -> Mentioned:
+    at = text.index(words)
+    return Mentioned(value=value, span=Span(at, at + len(words), words), role=role)
+
+
+def test_judge_journal_credited_as_institution(rules):
+    story = [S("A new study from the Mayo Clinic finds omega-3s lower heart disease risk.",
+               fields={"kind": "result"})]
+    abstract = [S("Omega-3 intake was associated with a lower risk of coronary heart disease.")]
+    def mention(text):
+        return StudyMention(institutions=(_mentioned(text, "Mayo Clinic", "Mayo Clinic", "institution"),))
+    found = run(story, abstract, rules, mention=mention, journal="Mayo Clinic Proceedings")[0]
+    f = next(f for f in found if f.rule_id == "journal-as-institution-v1")
+    assert f.article_span.text == "A new study from the Mayo Clinic" and f.severity == "medium"
+    other = run(story, abstract, rules, mention=mention, journal="Circulation")[0]
+    assert "journal-as-institution-v1" not in [f.rule_id for f in other]
+
+
+def test_judge_issue_date_of_another_year(rules):
+    story = [S("A report in the January 8, 2007 issue of Circulation found low vitamin D raised risk.",
+               fields={"kind": "result"})]
+    abstract = [S("Vitamin D deficiency was associated with incident cardiovascular disease.")]
+    def mention(text):
+        return StudyMention(journals=(_mentioned(text, "Circulation", "Circulation", "listed"),))
+    found = run(story, abstract, rules, mention=mention, journal="Circulation", year=2008)[0]
+    f = next(f for f in found if f.rule_id == "year-mismatch-v1")
+    assert f.article_span.text == "January 8, 2007 issue of Circulation"
+    assert "journal-mismatch-v1" not in [f.rule_id for f in found]  # "January" is no journal
+    same = run(story, abstract, rules, mention=mention, journal="Circulation", year=2007)[0]
+    assert "year-mismatch-v1" not in [f.rule_id for f in same]
+
+
+def test_judge_listed_journal_of_another_paper(rules):
+    story = [S("The study, published in JAMA, found coffee drinkers lived longer.",
+               fields={"kind": "result"})]
+    abstract = [S("Coffee drinking was inversely associated with mortality.")]
+    def mention(text):
+        return StudyMention(journals=(_mentioned(text, "JAMA", "JAMA", "listed"),))
+    found = run(story, abstract, rules, mention=mention, journal="BMJ")[0]
+    assert any(f.rule_id == "journal-mismatch-v1" and f.article_span.text == "JAMA" for f in found)
+    right = run(story, abstract, rules, mention=mention, journal="JAMA")[0]
+    assert "journal-mismatch-v1" not in [f.rule_id for f in right]

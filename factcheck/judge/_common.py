@@ -215,8 +215,17 @@ def same_number(story: Quantity, paper: Quantity, verdicts: Mapping[str, Any]) -
     """True when the story's number is the paper's, allowing rounding and stated approximation."""
     if story.value is None or paper.value is None:
         return False
+    numbers = verdicts["numbers"]
+    if story.kind == "ratio" and not any(ch.isdigit() for ch in story.span.text) and paper.value:
+        # "double", "halve", "three times": a multiplier word means about that, not anything
+        # that rounds to it ("double the risk" is not a hazard ratio of 1.62)
+        tolerance = numbers["approximate_tolerance" if story.qualifier else "multiplier_tolerance"]
+        return abs(story.value - paper.value) / abs(paper.value) <= tolerance
     if rounds_to(story, paper.value):
         return True
+    if story.kind == "count" and not story.qualifier and story.value >= numbers["exact_count_from"] \
+            and story.value % 10 and any(ch.isdigit() for ch in story.span.text):
+        return False  # "33,497 women" is told exactly: 33,947 is another number
     if story.value > 0 > paper.value and rounds_to(story, -paper.value):
         return True  # "a difference of 5.81 points" for -5.81: the sign is carried by the words
     bound = verdicts["numbers"]["bound_slack"]

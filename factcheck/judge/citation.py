@@ -66,7 +66,33 @@ def corrected(run: Run, index: int, paper: Paper) -> None:
 
 @check("journal-mismatch-v1", needs=("paper", "story"))
 def journal_mismatch(run: Run, index: int, paper: Paper) -> None:
-    """The journal the story names, in the sentence that cites the paper (the main paper: anywhere)."""
+    """The journal the story names is not the paper's (main paper only).
+
+    Reads the mention stage's journals (`Article.mention`): a listed journal that is not the
+    paper's, when the story names the paper's own journal nowhere. Without a mention (a story
+    judged on its own) the sentence that cites the paper is read as before.
+    """
+    mention = run.article.mention
+    if mention is None:
+        _journal_in_citing_sentence(run, index, paper)
+        return
+    if index != 0 or not paper.journal or not mention.journals:
+        return
+    vocabulary = _vocabulary(run)
+    if any(vocabulary.same(j.value, paper.journal) or vocabulary.same(j.detail, paper.journal) or
+           fuzz.token_set_ratio(j.value.lower(), paper.journal.lower()) >= 85
+           for j in mention.journals):
+        return
+    named = next((j for j in mention.journals if j.role == "listed"), None)
+    anchor = _claim_at(run.article_claims, named.span.start) if named else None
+    if named is None or anchor is None:
+        return  # an unlisted name may be spelt any way: too unsure to flag
+    run.add("journal-mismatch-v1", anchor, named.span, None,
+            {"article_journal": f"“{named.span.text}”", "paper_journal": f"“{paper.journal}”"},
+            None, index, once=False)
+
+
+def _journal_in_citing_sentence(run: Run, index: int, paper: Paper) -> None:
     claims = run.article_claims
     anchor = _citing_claim(run, paper, claims)
     if anchor is None or not paper.journal:
@@ -87,6 +113,44 @@ def journal_mismatch(run: Run, index: int, paper: Paper) -> None:
                     None, index, once=False)
         return
 
+
+@check("journal-as-institution-v1", needs=("paper", "story"))
+def journal_as_institution(run: Run, index: int, paper: Paper) -> None:
+    """The story credits the study to the institution whose name the journal carries ("a new
+    study from the Mayo Clinic" for a paper in Mayo Clinic Proceedings)."""
+    mention = run.article.mention
+    if mention is None or index != 0 or not paper.journal:
+        return
+    journal = paper.journal.lower()
+    for place in mention.institutions:
+        name = place.value.lower()
+        anchor = _claim_at(run.article_claims, place.span.start)
+        if anchor is None or not journal.startswith(name) or journal == name:
+            continue
+        credit = run.verdicts["citation"]["credited_to"]
+        before = run.article.text[max(anchor.start, place.span.start - 40):place.span.start]
+        if re.search(rf"\b(?:{'|'.join(credit)})\s+(?:the\s+)?$", before, re.I):
+            span = Span(anchor.start, place.span.end, run.article.text[anchor.start:place.span.end])
+            run.add("journal-as-institution-v1", anchor, span, None,
+                    {"institution": f"“{place.span.text}”", "paper_journal": f"“{paper.journal}”"},
+                    None, index, once=False)
+            return
+
+
+def _claim_at(claims: Sequence[Claim], offset: int) -> Claim | None:
+    return next((c for c in claims if c.start <= offset < c.end), None)
+
+
+_VOCABULARIES: dict[int, object] = {}
+
+
+def _vocabulary(run: Run):  # -> mention.journals.JournalVocabulary, built once per journals table
+    from ..mention.journals import JournalVocabulary
+    rows = run.rules.table("journals")
+    if id(rows) not in _VOCABULARIES:
+        _VOCABULARIES.clear()
+        _VOCABULARIES[id(rows)] = (rows, JournalVocabulary(rows))
+    return _VOCABULARIES[id(rows)][1]  # type: ignore[index]
 
 
 @check("author-mismatch-v1", needs=("paper", "story"))
@@ -109,17 +173,36 @@ def author_mismatch(run: Run, index: int, paper: Paper) -> None:
 
 @check("year-mismatch-v1", needs=("paper", "story"))
 def year_mismatch(run: Run, index: int, paper: Paper) -> None:
-    """The year of the story's reference line is far from the paper's (main paper only)."""
+    """The year the story gives the paper is not the paper's (main paper only): the year of its
+    reference line, or the issue date next to the journal it names ("the January 8, 2007 issue
+    of Circulation")."""
     anchor = _citing_claim(run, paper, run.article_claims)
-    if anchor is None or index != 0 or not paper.authors:
+    if anchor is None or index != 0 or not paper.year:
         return
     text = run.article.text
-    line = _REFERENCE_LINE.search(text)
+    line = _REFERENCE_LINE.search(text) if paper.authors else None
     year = _REFERENCE_YEAR.search(text, line.start()) if line else None
-    if year and paper.year and abs(int(year.group("year")) - paper.year) > 1:
+    if year and abs(int(year.group("year")) - paper.year) > 1:
         run.add("year-mismatch-v1", anchor, _text_span(text, year.start("year"), year.end("year")),
                 None, {"article_year": year.group("year"), "paper_year": str(paper.year)},
                 None, index, once=False)
+        return
+    mention = run.article.mention
+    months = "|".join(sorted(run.rules.lexicon("months"), key=len, reverse=True))
+    issue = re.compile(rf"\b(?i:{months})\.?\s+(?:\d{{1,2}},?\s+)?(?P<year>(?:19|20)\d{{2}})\b")
+    for journal in mention.journals if mention else ():
+        claim = _claim_at(run.article_claims, journal.span.start)
+        if claim is None:
+            continue
+        before = text[max(claim.start, journal.span.start - 60):journal.span.start]
+        dates = list(issue.finditer(before))
+        dated = dates[-1] if dates else None  # the date nearest the journal's name
+        if dated and int(dated.group("year")) != paper.year:
+            start = max(claim.start, journal.span.start - 60) + dated.start()
+            run.add("year-mismatch-v1", claim, _text_span(text, start, journal.span.end), None,
+                    {"article_year": dated.group("year"), "paper_year": str(paper.year)},
+                    None, index, once=False)
+            return
 
 
 # --- helpers -----------------------------------------------------------------------------------

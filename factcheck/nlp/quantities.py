@@ -194,7 +194,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
     settings = rules.setting("nlp")["quantities"]
     max_mod = int(settings["max_count_modifiers"])
     nouns = _alt(count_nouns)
-    modifier = r"[A-Za-z][\w'’-]*"
+    modifier = r"(?:[A-Z]\.){2,}|[A-Za-z][\w'’-]*"  # 'U.S. women', 'older adults'
     versus_re = re.compile(
         rf"(?P<a>{num})\s+(?i:versus|vs\.?|and|or|compared\s+with)\s+(?P<b>{num})"
         rf"(?P<mods>(?:\s+{modifier}){{0,{max_mod}}}?)\s+(?P<noun>(?i:{nouns}))\b"
@@ -572,7 +572,7 @@ def _counted_noun(text: str, pos: int, finder: QuantityFinder) -> tuple[str, int
     A counted noun followed by 'years' is person-time ('1,000 participant years'), not a count.
     """
     rest = text[pos:pos + 80]
-    words = list(re.finditer(r"\s+([A-Za-z][\w'’-]*)", rest))[: finder.max_modifiers + 1]
+    words = list(re.finditer(r"\s+((?:[A-Z]\.){2,}|[A-Za-z][\w'’-]*)", rest))[: finder.max_modifiers + 1]
     at = 0
     plural: tuple[str, int] | None = None
     for i, w in enumerate(words):
