@@ -706,3 +706,31 @@ def test_judge_listed_journal_of_another_paper(rules):
     assert any(f.rule_id == "journal-mismatch-v1" and f.article_span.text == "JAMA" for f in found)
     right = run(story, abstract, rules, mention=mention, journal="JAMA")[0]
     assert "journal-mismatch-v1" not in [f.rule_id for f in right]
+
+
+def test_judge_count_given_a_sex_the_abstract_does_not(rules):
+    abstract = [S("We applied the test to 1005 patients with nonmetastatic cancers of the ovary, "
+                  "liver, stomach, pancreas, colorectum or lung.",
+                  [Q("1005 patients", "count", 1005, of="patients")], role="METHODS",
+                  fields={"kind": "method"})]
+    story = [S("Researchers tested the blood test in 1,005 women with early cancers.",
+               [Q("1,005 women", "count", 1005, of="women")], fields={"kind": "method"})]
+    f = next(f for f in run(story, abstract, rules)[0] if f.rule_id == "population-sex-of-count-v1")
+    assert f.article_span.text == "Researchers tested the blood test in 1,005 women with early cancers"
+    women = [S("We enrolled 1005 women with breast cancer.",
+               [Q("1005 women", "count", 1005, of="women")], role="METHODS",
+               fields={"kind": "method", "population_tags": ("female",)})]
+    assert "population" not in kinds(run(story, women, rules)[0])
+
+
+@pytest.mark.parametrize("story,rule", [
+    ("The study followed 85,000 women between the ages of 70 and 80.", "population-age-band-v1"),
+    ("Participants in this study were 60 years and older.", "population-age-bound-dropped-v1"),
+    ("Participants in this study were aged 60 to 84.", None)])
+def test_judge_age_band_of_the_people_studied(rules, story, rule):
+    abstract = [S("We randomised 21 315 participants aged 60-84 years at enrolment.",
+                  [Q("21 315 participants", "count", 21315, of="participants")], role="METHODS",
+                  fields={"kind": "method"})]
+    found = [f.rule_id for f in run([S(story, fields={"kind": "method"})], abstract, rules)[0]
+             if f.kind == "population"]
+    assert found == ([rule] if rule else [])

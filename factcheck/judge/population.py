@@ -9,6 +9,7 @@ headline and standfirst and once in the body (the check reads the findings raise
 from __future__ import annotations
 
 import logging
+import re
 from typing import Iterable
 
 from ..types import Alignment, Claim, Span
@@ -125,3 +126,72 @@ def _population_clause(claim: Claim, nouns: frozenset[str]) -> Span:
         if q.kind == "count" and q.of and word_stem(q.of.split()[-1]) in nouns:
             return clause(claim, q.span.start, q.span.end)
     return sentence_span(claim)
+
+
+@check("population-sex-of-count-v1", needs=("alignment", "abstract"))
+def count_given_a_sex(run: Run, al: Alignment) -> None:
+    """The story's head count is the abstract's, but the story says women (or men) where the
+    abstract counts patients of both sexes ("1,005 women" for "1005 patients")."""
+    claim = al.article
+    if not run.abstract_claims or claim.kind == "background":
+        return
+    nouns = _participant_nouns(run)
+    abstract = run.abstract_claims[al.paper_index]
+    studied = set().union(*(set(c.population_tags) for c in abstract)) if abstract else set()
+    for q in claim.quantities:
+        if q.kind != "count" or not q.of or not is_participants(q, nouns, claim):
+            continue
+        noun = q.of.split()[-1]
+        sex = "female" if run.words.female.fullmatch(noun) else \
+            "male" if run.words.male.fullmatch(noun) else None
+        if sex is None or sex in studied:
+            continue  # the abstract itself restricts the study to that sex
+        for c in abstract:
+            same = [p for p in c.quantities if p.kind == "count" and p.of and
+                    p.value == q.value and is_participants(p, nouns, c)]
+            if same and not run.words.female.search(same[0].of or "") and \
+                    not run.words.male.search(same[0].of or ""):
+                p = same[0]
+                run.add("population-sex-of-count-v1", claim, clause(claim, q.span.start, q.span.end),
+                        clause(c, p.span.start, p.span.end),
+                        {"article_population": f"“{q.span.text}”",
+                         "abstract_population": f"“{p.span.text}”"}, al.score, al.paper_index)
+                return
+
+
+@check("population-age-band-v1", needs=("alignment", "abstract"),
+       also=("population-age-bound-dropped-v1",))
+def age_band_not_the_studys(run: Run, al: Alignment) -> None:
+    """The story gives the people studied an age band the abstract does not: one it never
+    states ("between the ages of 70 and 80" for women of every age), or an open bound where the
+    abstract's band is closed ("60 and older" for people aged 60-84, the second rule)."""
+    claim = al.article
+    if not run.abstract_claims or claim.kind == "background" or claim.hedged:
+        return
+    population = run.verdicts["population"]
+    m = re.search(population["story_age_band"], claim.text, re.I)
+    if not m or not _describes_participants(claim, run):
+        return
+    mine = _band(m)
+    ages = [(c, a) for c in run.abstract_claims[al.paper_index]
+            for a in re.finditer(population["abstract_age_band"], c.text, re.I)]
+    if not ages or any(_band(a) == mine for _, a in ages):
+        return  # no ages to compare with, or the same band
+    dropped = [(c, a) for c, a in ages if mine[1] is None and _band(a)[0] == mine[0]]
+    c, a = (dropped or ages)[0]
+    run.add("population-age-bound-dropped-v1" if dropped else "population-age-band-v1", claim,
+            clause(claim, claim.start + m.start(), claim.start + m.end()),
+            clause(c, c.start + a.start(), c.start + a.end()),
+            {"article_population": f"“{m.group(0)}”", "abstract_population": f"“{a.group(0)}”"},
+            al.score, al.paper_index)
+
+
+def _band(m: re.Match[str]) -> tuple[str, str | None]:
+    """(lowest age, highest age or None for an open bound) of an age-band match."""
+    return m.group("low") or m.group("low2"), m.group("high")
+
+
+def _describes_participants(claim: Claim, run: Run) -> bool:
+    nouns = _participant_nouns(run)
+    return any(is_participants(q, nouns, claim) for q in claim.quantities) or \
+        bool(re.search(run.verdicts["population"]["participants_said"], claim.text, re.I))
