@@ -734,3 +734,25 @@ def test_judge_age_band_of_the_people_studied(rules, story, rule):
     found = [f.rule_id for f in run([S(story, fields={"kind": "method"})], abstract, rules)[0]
              if f.kind == "population"]
     assert found == ([rule] if rule else [])
+
+
+def test_judge_study_credited_with_what_its_conclusion_hedges(rules):
+    """"a new study shows that X" is held to the abstract's conclusion, on any wording."""
+    abstract = [S("Morning vaccination may be beneficial for the influenza antibody response in "
+                  "older adults.", role="CONCLUSIONS", fields={"kind": "conclusion"}, hedges=["may"])]
+    shows = run([S("A new study shows that getting the flu shot in the morning provides better "
+                   "immunity.", fields={"direction": "increase"})], abstract, rules)[0]
+    assert "hedge_dropped" in kinds(shows)
+    purpose = run([S("Some participants wore trackers to confirm that their reports were accurate.",
+                     fields={"kind": "method"})], abstract, rules)[0]
+    assert "hedge_dropped" not in kinds(purpose)
+
+
+def test_judge_lab_claim_not_held_to_a_hedge_about_people(rules):
+    abstract = [S("Ivermectin therefore warrants further investigation for possible benefits in "
+                  "humans.", role="CONCLUSIONS", fields={"kind": "conclusion"}, hedges=["possible"])]
+    findings, _ = run([S("The study showed that ivermectin stopped the virus from growing in cell "
+                         "culture within 48 hours.",
+                         fields={"causal_strength": "direct_causal", "causal_cue": "stopped"})],
+                      abstract, rules)
+    assert "hedge_dropped" not in kinds(findings)

@@ -49,6 +49,8 @@ class Vocab:
     animal: re.Pattern[str]
     enrolled: re.Pattern[str]
     screened: re.Pattern[str]
+    found: re.Pattern[str]  # the story credits a result to the study ("a new study shows that")
+    people: re.Pattern[str]  # a conclusion about people, not cells or animals
     idioms: tuple[tuple[re.Pattern[str], str, str], ...]
 
     @classmethod
@@ -66,7 +68,8 @@ class Vocab:
             compared_noun=re.compile(rf"^\s+(?:(?:{modifiers})\s+)?(?:{'|'.join(nouns)})s?\b", re.I),
             male=_words_re(v["male_words"]), female=_words_re(v["female_words"]),
             animal=_words_re(v["animal_words"]), enrolled=_words_re(v["enrolled_words"]),
-            screened=_words_re(v["screened_words"]),
+            screened=_words_re(v["screened_words"]), found=_words_re(v["finding_words"]),
+            people=_words_re(v["people_words"]),
             idioms=tuple((re.compile(i["pattern"], re.I), i["outcome"], i["direction"])
                          for i in v["idioms"]))
 

@@ -132,22 +132,34 @@ def _shares_topic(claim: Claim, evidence: Claim) -> bool:
 
 @check("hedge-dropped-v1", needs=("evidence", "abstract"))
 def hedge_dropped(run: Run, al: Alignment) -> None:
-    """A firm statement of what the abstract's conclusion only hedges."""
+    """A firm statement of what the abstract's conclusion only hedges.
+
+    The claim must state an effect (a direction or a causal verb). A claim that credits it to
+    the study ("a new study shows that ...") is held to the abstract's conclusion whatever the
+    wording; any other, to a hedged conclusion on its topic. A claim kept to the cells or
+    animals the study used is not held to a hedge about people.
+    """
     claim, evidence = al.article, al.abstract
     verdicts = run.verdicts
-    if not _about_study(claim, verdicts) or evidence is None:
+    if not _about_study(claim, verdicts) or claim.hedged:
+        return
+    if not _states_effect(claim, verdicts):
         return
     restates_result = evidence is not None and not evidence.hedged and \
         (evidence.section or "").upper() == "RESULTS" and \
         al.score >= verdicts["align"]["strong_score"]
-    if not claim.hedged and _asserts(claim, verdicts) and not restates_result and \
-            claim.causal_strength in {"direct_causal", None}:
-        hedged = _hedged_conclusion(run, al)
-        if hedged is not None:
-            score, conclusion = hedged
-            hedges = ", ".join(f"“{h.text}”" for h in conclusion.hedges) or "hedged wording"
-            run.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(conclusion),
-                    {"abstract_hedges": hedges}, score, al.paper_index)
+    if restates_result or claim.causal_strength not in {"direct_causal", None}:
+        return
+    credited = bool(run.words.found.search(claim.text))
+    hedged = _hedged_conclusion(run, al, credited)
+    if hedged is None:
+        return
+    score, conclusion = hedged
+    if run.words.animal.search(claim.text) and run.words.people.search(conclusion.text):
+        return  # "stopped the virus in cell culture" against "possible benefits in humans"
+    hedges = ", ".join(f"“{h.text}”" for h in conclusion.hedges) or "hedged wording"
+    run.add("hedge-dropped-v1", claim, sentence_span(claim), sentence_span(conclusion),
+            {"abstract_hedges": hedges}, score, al.paper_index)
 
 
 @check("certainty-hardened-v1", needs=("evidence", "abstract"))
@@ -181,6 +193,16 @@ def certainty_hardened(run: Run, al: Alignment) -> None:
             return
 
 
+def _states_effect(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
+    """The claim states an effect: a direction, a causal verb or cue ("works", "protects"), or a
+    booster in a result ("proves"), but not a purpose ("to confirm that ...")."""
+    if claim.direction in {"increase", "decrease"} or claim.causal_strength == "direct_causal" or \
+            _first_word(claim.text, tuple(verdicts["causal"]["causal_cues"])):
+        return True
+    boost = _first_word(claim.text, tuple(verdicts["certainty"]["boosters"]))
+    return bool(boost) and not re.search(r"\bto\s+$", claim.text[:boost[1][0]])
+
+
 def _asserts(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
     """The claim states an effect as fact: a direction, a causal verb or a booster ("proves")."""
     return bool(claim.direction) or claim.causal_strength == "direct_causal" or \
@@ -194,8 +216,9 @@ def _conclusion_claims(run: Run, index: int) -> list[Claim]:
     return found or [c for c in claims if c.kind == "conclusion"]
 
 
-def _hedged_conclusion(run: Run, al: Alignment) -> tuple[float, Claim] | None:
-    """The abstract's hedged conclusion about what the story claims, if it has one."""
+def _hedged_conclusion(run: Run, al: Alignment, credited: bool = False) -> tuple[float, Claim] | None:
+    """The abstract's hedged conclusion about what the story claims, if it has one; for a claim
+    credited to the study, its best-ranked hedged conclusion on any topic."""
     weights = run.verdicts["align"]
     synonyms = run.synonyms
     hedged = [c for c in _conclusion_claims(run, al.paper_index) if c.hedged]
@@ -207,7 +230,7 @@ def _hedged_conclusion(run: Run, al: Alignment) -> tuple[float, Claim] | None:
         shared = topic & {e.norm for e in candidate.entities}
         if score >= weights["hedge_score"] or shared:
             return score, candidate
-    return None
+    return ranked[0] if credited and ranked else None
 
 
 def _first_word(text: str, stems: Sequence[str]) -> tuple[str, tuple[int, int]] | None:
