@@ -349,3 +349,9 @@ def test_claims_open_question_is_marked(analyzer) -> None:
     c = _claim(analyzer, text)
     assert c.open_question is not None
     assert c.open_question.text == "whether less sleep causes dementia"
+
+
+def test_claims_finding_credited_to_the_study_is_a_result(analyzer) -> None:
+    c = _claim(analyzer, "The study found no link between hair straighteners and uterine cancer, a "
+                         "cancer that has been on the rise in recent years.")
+    assert (c.kind, c.causal_strength) == ("result", "no_relationship")

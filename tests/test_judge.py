@@ -756,3 +756,21 @@ def test_judge_lab_claim_not_held_to_a_hedge_about_people(rules):
                          fields={"causal_strength": "direct_causal", "causal_cue": "stopped"})],
                       abstract, rules)
     assert "hedge_dropped" not in kinds(findings)
+
+
+def test_judge_no_link_where_the_abstract_reports_one(rules):
+    abstract = [S("Ever use of straightening products was associated with higher incident uterine "
+                  "cancer rates (HR = 1.80, 95% CI = 1.12 to 2.88).", role="RESULTS",
+                  fields={"direction": "increase", "outcome": "uterine cancer"})]
+    story = "The study found no link between hair straighteners and uterine cancer."
+    flagged = run([S(story, fields={"direction": "no_change", "outcome": "uterine cancer",
+                                    "causal_strength": "no_relationship"})], abstract, rules)[0]
+    f = next(f for f in flagged if f.kind == "direction")
+    assert "no link" in f.message and f.severity == "high"
+    hedged = [S("Straightening products were not clearly associated with uterine cancer "
+                "(HR 1.10, 95% CI 0.80 to 1.50).", role="RESULTS",
+                fields={"direction": "no_change", "outcome": "uterine cancer",
+                        "significance": "not_significant"})]
+    assert "direction" not in kinds(run([S(story, fields={
+        "direction": "no_change", "outcome": "uterine cancer",
+        "causal_strength": "no_relationship"})], hedged, rules)[0])

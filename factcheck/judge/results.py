@@ -239,6 +239,14 @@ def _result_by_outcome(run: Run, al: Alignment) -> None:
                 run.add(rule, claim, sentence_span(claim), sentence_span(evidence), fields,
                         al.score, al.paper_index)
                 return
+            if mine == "no_change" and theirs in {"increase", "decrease"} and \
+                    evidence.significance != "not_significant" and not evidence.hedged and \
+                    claim.causal_strength == "no_relationship" and \
+                    (evidence.section or "").upper() in {"CONCLUSIONS", "RESULTS"}:
+                run.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
+                        {"article_direction": "no link", "abstract_direction": _said(theirs),
+                         "outcome": outcome}, al.score, al.paper_index)
+                return
             if mine in {"increase", "decrease"} and theirs in {"increase", "decrease"} and \
                     mine != theirs and (evidence.section or "").upper() == "CONCLUSIONS":
                 run.add("direction-flip-v1", claim, sentence_span(claim), sentence_span(evidence),
@@ -392,9 +400,10 @@ def local_direction(claim: Claim, outcome: str | None, run: Run) -> str | None:
             3 * (base + m.start() - at)
         if best is None or distance < best[0]:
             best = (distance, direction)
-    if best is None and re.search(r"\b(?:no (?:significant )?difference|did not differ|similar)\b",
+    if best is None and re.search(r"\b(?:no (?:significant |clear )?(?:difference|link|association|"
+                                  r"connection|relationship|correlation)|did not differ|similar)\b",
                                   text, re.I):
-        return "no_change"
+        return "no_change"  # "found no link between hair straighteners and uterine cancer"
     if best is None:
         return _ratio_direction(claim.text, at)
     return best[1] if best else None

@@ -391,6 +391,8 @@ class _Context:
         if "CONCLUSION" in labels:
             return "conclusion"
         effect = any(q.kind in _EFFECT_KINDS | {"p_value", "ci"} for q in quantities)
+        if "RESULT_CUE" in labels:
+            return "result"  # "The study found ...": credited to the study, whatever follows
         if "BACKGROUND" in labels and not effect and not significance:
             return "background"
         if direction or significance or (effect and "METHOD" not in labels):
