@@ -774,3 +774,33 @@ def test_judge_no_link_where_the_abstract_reports_one(rules):
     assert "direction" not in kinds(run([S(story, fields={
         "direction": "no_change", "outcome": "uterine cancer",
         "causal_strength": "no_relationship"})], hedged, rules)[0])
+
+
+def test_judge_relative_change_told_as_an_absolute_risk(rules):
+    abstract = [S("Permanent dye use was associated with 45% higher breast cancer risk in black women "
+                  "(HR = 1.45, 95% CI: 1.10-1.90).", [Q("45%", "percent", 45, "%", relative=True),
+                                                      Q("HR = 1.45", "ratio", 1.45, "HR", low=1.10,
+                                                        high=1.90)])]
+    story = [S("Black women now at 45% risk of breast cancer if they use this.",
+               [Q("45%", "percent", 45, "%")], role="title", fields={"direction": "increase"})]
+    f = next(f for f in run(story, abstract, rules)[0] if f.rule_id == "relative-told-as-absolute-v1")
+    assert (f.kind, f.severity) == ("relative_without_absolute", "high")
+    shares = [S("Remission occurred in 4% of patients receiving standard care.",
+                [Q("4%", "percent", 4, "%")])]
+    told = [S("Only 4 per cent of patients receiving standard care went into remission.",
+              [Q("4 per cent", "percent", 4, "%")])]
+    assert "relative-told-as-absolute-v1" not in [f.rule_id for f in run(told, shares, rules)[0]]
+
+
+def test_judge_one_finding_per_quoted_span(rules):
+    from factcheck.judge import one_per_span
+    from factcheck.types import Finding
+    span, other = Span(0, 20, "x" * 20), Span(30, 40, "y" * 10)
+    found = [Finding("population", "low", "An age band.", span, rule_id="population-age-bound-dropped-v1"),
+             Finding("duration", "medium", "A study length.", span, rule_id="duration-v1"),
+             Finding("causal_language", "medium", "Cause and effect.", other, rule_id="causal-from-correlational-v1")]
+    order = list(rules.setting("checks"))
+    merged = one_per_span(found, order)
+    assert [f.rule_id for f in merged] == ["duration-v1", "causal-from-correlational-v1"]
+    assert "Also: An age band." in merged[0].message
+    assert ("also", "population (population-age-bound-dropped-v1)") in merged[0].details

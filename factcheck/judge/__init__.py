@@ -19,6 +19,7 @@ its kind, severity and message; thresholds and word lists come from rules/verdic
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Sequence
 
 from ..nlp.quantities import pint_names
@@ -31,7 +32,35 @@ from .registry import run_checks
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["align_claims", "judge"]
+__all__ = ["align_claims", "judge", "one_per_span"]
+
+
+def one_per_span(findings: Sequence[Finding], rule_order: Sequence[str]) -> list[Finding]:
+    """One finding per quoted stretch of the story: of findings that quote the same words, the
+    most serious stays (the first in rules/checks.toml order on a tie) and says what else was
+    found. Findings on different clauses of one sentence stay apart: each names its own slip."""
+    rank = {"high": 0, "medium": 1, "low": 2}
+    position = {rule: i for i, rule in enumerate(rule_order)}
+    ordered = sorted(findings, key=lambda f: (rank[f.severity], position.get(f.rule_id, 1 << 20)))
+    kept: list[Finding] = []
+    also: dict[int, list[Finding]] = {}
+    for f in ordered:
+        home = next((i for i, k in enumerate(kept) if k.paper == f.paper and
+                     (k.article_span.start, k.article_span.end) ==
+                     (f.article_span.start, f.article_span.end)), None)
+        if home is None:
+            kept.append(f)
+        else:
+            also.setdefault(home, []).append(f)
+    out = []
+    for i, f in enumerate(kept):
+        extra = also.get(i, [])
+        if extra:
+            note = " Also: " + " ".join(e.message for e in extra)
+            f = replace(f, message=f.message + note, details=f.details + tuple(
+                ("also", f"{e.kind} ({e.rule_id})") for e in extra))
+        out.append(f)
+    return out
 
 
 def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Claim],
@@ -63,6 +92,7 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
     abstracts = {run.paper_id(i): p.abstract for i, p in enumerate(papers)}
     merged = uncertainty.merge_uncertainty(uncertainty.dedupe_omissions(run.findings), article.text,
                                            abstracts)
-    findings = sorted(merged, key=lambda f: (order[f.severity], f.article_span.start))
+    findings = sorted(one_per_span(merged, list(run.checks)),
+                      key=lambda f: (order[f.severity], f.article_span.start))
     supported = sorted(run.supported, key=lambda s: s.article_span.start)
     return tuple(findings), tuple(supported)

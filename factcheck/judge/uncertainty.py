@@ -230,6 +230,46 @@ def relative_without_absolute(run: Run, al: Alignment) -> None:
             {"article_value": describe(q), "abstract_value": shown}, al.score, al.paper_index)
 
 
+_COMPARED_AFTER = re.compile(r"\s*(?:higher|lower|greater|smaller|increased?|reduc(?:ed|tion)|"
+                             r"decreased?|less|more|relative|excess)\b", re.I)
+
+
+@check("relative-told-as-absolute-v1", needs=("alignment", "abstract"))
+def relative_told_as_absolute(run: Run, al: Alignment) -> None:
+    """A relative change told as if it were an absolute share: "at 45% risk of breast cancer" for
+    a hazard ratio of 1.45, "a reduction in 16 percent of people" for a risk ratio of 0.84."""
+    claim = al.article
+    if not run.abstract_claims or claim.hedged:
+        return
+    frames = run.verdicts["uncertainty"]
+    before_re = re.compile(frames["absolute_frame_before"] + r"\s*$", re.I)
+    after_re = re.compile(r"^\s*(?:" + frames["absolute_frame_after"] + r")", re.I)
+    abstract = run.abstract_claims[al.paper_index]
+    for q in claim.quantities:
+        if q.kind != "percent" or q.value is None:
+            continue
+        before = run.article.text[max(claim.start, q.span.start - 25):q.span.start]
+        after = run.article.text[q.span.end:min(claim.end, q.span.end + 40)]
+        if not (after_re.match(after) and (before_re.search(before) or
+                                            re.match(r"^\s+of\b", after, re.I))):
+            continue
+        same = [(c, p) for c in abstract for p in c.quantities
+                if p.kind == "percent" and p.value is not None and same_number(q, p, run.verdicts)]
+        changes = [(c, p) for c, p in same if _COMPARED_AFTER.match(c.text[p.span.end - c.start:])]
+        if len(changes) < len(same):
+            continue  # the abstract gives a share of that size ("45% higher" is a change, no share)
+        ratios = changes or [(c, p) for c in abstract for p in c.quantities
+                             if p.kind in {"ratio", "number"} and ratio_like(q, p, run.verdicts)]
+        if not ratios:
+            continue
+        c, p = ratios[0]
+        run.add("relative-told-as-absolute-v1", claim, clause(claim, q.span.start, q.span.end),
+                clause(c, p.span.start, p.span.end),
+                {"article_value": describe(q), "abstract_value": describe(p)},
+                al.score, al.paper_index)
+        return
+
+
 # --- after the run: one finding per omission ---------------------------------------------------
 
 def dedupe_omissions(findings: Sequence[Finding]) -> list[Finding]:

@@ -194,7 +194,7 @@ def build_finder(rules: Rules) -> QuantityFinder:
     settings = rules.setting("nlp")["quantities"]
     max_mod = int(settings["max_count_modifiers"])
     nouns = _alt(count_nouns)
-    modifier = r"(?:[A-Z]\.){2,}|[A-Za-z][\w'’-]*"  # 'U.S. women', 'older adults'
+    modifier = r"(?:(?:[A-Z]\.){2,}|[A-Za-z][\w'’-]*)"  # 'U.S. women', 'older adults'
     versus_re = re.compile(
         rf"(?P<a>{num})\s+(?i:versus|vs\.?|and|or|compared\s+with)\s+(?P<b>{num})"
         rf"(?P<mods>(?:\s+{modifier}){{0,{max_mod}}}?)\s+(?P<noun>(?i:{nouns}))\b"
@@ -611,8 +611,9 @@ def _aged(text: str, q: Quantity, finder: QuantityFinder) -> Quantity:
     """'aged 40 to 69', 'ages 18-35 years': an age in years, not a duration or a bare number."""
     if q.kind not in ("number", "duration") or q.unit not in (None, "year"):
         return q
-    # "50- to 71-year-olds", "a 64-year-old man", "62 years old"
-    old = q.unit == "year" and re.match(r"(?:-|\s+)olds?\b", text[q.span.end:q.span.end + 6])
+    # "50- to 71-year-olds", "a 64-year-old man", "62 years old", "60 years and older", "65 years of age"
+    old = q.unit == "year" and re.match(r"(?:-|\s+)olds?\b|\s+(?:and|or)\s+(?:older|over|above)\b|"
+                                        r"\s+of\s+age\b", text[q.span.end:q.span.end + 14])
     if not old and not finder.age_before.search(text[max(0, q.span.start - 16):q.span.start]):
         return q
     return replace(q, kind="measure", unit="year", of="age")
