@@ -804,3 +804,25 @@ def test_judge_one_finding_per_quoted_span(rules):
     assert [f.rule_id for f in merged] == ["duration-v1", "causal-from-correlational-v1"]
     assert "Also: An age band." in merged[0].message
     assert ("also", "population (population-age-bound-dropped-v1)") in merged[0].details
+
+
+def test_judge_review_whose_trials_show_nothing(rules):
+    """Trials pooled to no significant effect, cohorts to an association: "X lowers risk" is
+    causal language, "X linked to lower risk" is right, "X significantly reduces" is wrong."""
+    abstract = [
+        S("Among RCTs, there was a nonstatistically significant reduction in CHD risk with EPA+DHA "
+          "provision (SRRE=0.94; 95% CI, 0.85-1.05).", [Q("0.94", "number", 0.94, low=0.85, high=1.05)],
+          fields={"significance": "not_significant", "direction": "decrease", "design": ("randomized",),
+                  "outcome": "chd"}),
+        S("Meta-analysis of data from prospective cohort studies resulted in a statistically "
+          "significant SRRE of 0.82 (95% CI, 0.74-0.92) for higher intakes of EPA+DHA and risk of CHD.",
+          [Q("0.82", "number", 0.82, low=0.74, high=0.92)],
+          fields={"significance": "significant", "design": ("meta_analysis", "cohort"), "outcome": "chd"})]
+    lowers = run([S("EPA and DHA omega-3s lower CHD risk: Study", role="title",
+                    fields={"causal_strength": "direct_causal", "causal_cue": "lower",
+                            "direction": "decrease", "outcome": "chd"})], abstract, rules)[0]
+    assert "causal_language" in kinds(lowers)
+    linked = run([S("Omega-3 fatty acids linked to lower risk of CHD", role="title",
+                    fields={"causal_strength": "correlational", "direction": "decrease",
+                            "outcome": "chd"})], abstract, rules)[0]
+    assert not [f for f in linked if f.severity in ("high", "medium")]

@@ -141,6 +141,9 @@ def claim_not_in_abstract(run: Run, al: Alignment) -> None:
                if not run.mentioned(p, sentences, settings["outcome_coverage"])]
     if missing and _numbers_supported(run, claim, paper_index, missing):
         missing = []  # its effect sizes are the abstract's own: the outcome is only worded differently
+    if missing and any(run.mentioned(p, sentences, settings["outcome_coverage"])
+                       for p in _outcome_phrases(claim, run) if p not in missing):
+        missing = []  # it also names an outcome the abstract reports: the other may be the exposure
     if missing and (claim.direction or claim.significance or claim.quantities):
         what = " or ".join(f"“{m}”" for m in missing)
         run.add("claim-not-in-abstract-v1", claim, sentence_span(claim), None,
@@ -225,11 +228,14 @@ def _result_by_outcome(run: Run, al: Alignment) -> None:
             theirs = local_direction(evidence, said, run)
             if theirs in _OPPOSITE and _inverse_outcome(outcome, evidence.text, run, claim.text):
                 theirs = _OPPOSITE[theirs]  # "live longer" against "increased mortality"
+            # "a nonstatistically significant reduction" is no effect to a story that calls the
+            # effect significant; to one that only gives its direction, only when no direction
             null = theirs == "no_change" or (evidence.significance == "not_significant" and
-                                             theirs is None)
+                                             (theirs is None or claim.significance == "significant"))
             told_as_number = any(q.kind in EFFECT_KINDS for q in claim.quantities)
             if mine in {"increase", "decrease"} and null and (
-                    claim.significance == "significant" or not told_as_number):
+                    claim.significance == "significant" or not told_as_number) and \
+                    not _shown_elsewhere(run, claims, evidence, names, mine, claim):
                 rule = "significance-flip-v1" if claim.significance == "significant" else \
                     "direction-flip-v1"
                 fields = {"article_significance": "significant",
@@ -255,6 +261,37 @@ def _result_by_outcome(run: Run, al: Alignment) -> None:
                 return
             if theirs is not None:
                 break  # the first sentence that speaks of this outcome decides
+
+
+def _shown_elsewhere(run: Run, claims: Sequence[Claim], evidence: Claim, names: Sequence[str],
+                    mine: str, claim: Claim) -> bool:
+    """Another results sentence reports the story's direction on the outcome (a review whose
+    trials show nothing while its cohorts show an association): a story that says "linked to"
+    is then right. Claiming significance needs a significant sentence; any claim, a direction."""
+    for other in claims:
+        if other is evidence or other.significance == "not_significant":
+            continue
+        words = abstract_sentences([other])
+        said = next((n for n in names if run.mentioned(n, words, 1.0)), None)
+        if said is None or (local_direction(other, said, run) or _interval_direction(other)) != mine:
+            continue
+        if claim.significance != "significant" or other.significance == "significant" or \
+                other.causal_strength == "correlational":
+            return claim.causal_strength != "direct_causal" or claim.significance != "significant"
+    return False
+
+
+def _interval_direction(claim: Claim) -> str | None:
+    """The direction of a ratio whose interval excludes 1 ("an SRRE of 0.82 (0.74-0.92)")."""
+    for q in claim.quantities:
+        if q.low is None or q.high is None or q.value is None:
+            continue
+        if q.kind == "ratio" or (q.kind == "number" and not q.unit and 0 < q.value < 3):
+            if max(q.low, q.high) < 1:
+                return "decrease"
+            if min(q.low, q.high) > 1:
+                return "increase"
+    return None
 
 
 def _aligned_direction_significance(run: Run, al: Alignment) -> None:

@@ -103,7 +103,7 @@ def causal_from_correlational(run: Run, al: Alignment) -> None:
         return
     paper_design = _paper_design(run, al.paper_index)
     observational = bool(paper_design & set(verdicts["design"]["observational_tags"])) and \
-        not paper_design & set(verdicts["design"]["trial_tags"])
+        (not paper_design & set(verdicts["design"]["trial_tags"]) or _trials_found_nothing(run, al))
     if claim.causal_strength != "direct_causal" or claim.hedged or not observational:
         return
     cues = verdicts["causal"]
@@ -121,6 +121,19 @@ def causal_from_correlational(run: Run, al: Alignment) -> None:
              "abstract_strength": "an association in an observational study",
              "abstract_words": f"“{theirs}”" if theirs else "its wording"},
             score, al.paper_index)
+
+
+def _trials_found_nothing(run: Run, al: Alignment) -> bool:
+    """A review of trials and cohorts whose pooled trials show no significant effect: what
+    evidence of an effect it has is the cohorts' association ("Among RCTs, a nonstatistically
+    significant reduction ...; among cohort studies, ... associated with")."""
+    trial = re.compile(run.verdicts["design"]["trial_results_pattern"], re.I)
+    subgroup = [re.compile(m, re.I) for m in run.verdicts["subgroup"]["markers"]]
+    said = [c for c in run.abstract_claims[al.paper_index]
+            if (c.section or "").upper() in RESULT_SECTIONS and trial.search(c.text) and
+            c.significance is not None and not re.search(r"\bsubgroups?\b", c.text, re.I) and
+            not any(m.search(c.text) for m in subgroup)]  # the overall pooled result
+    return bool(said) and all(c.significance == "not_significant" for c in said)
 
 
 def _shares_topic(claim: Claim, evidence: Claim) -> bool:
