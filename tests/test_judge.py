@@ -826,3 +826,19 @@ def test_judge_review_whose_trials_show_nothing(rules):
                     fields={"causal_strength": "correlational", "direction": "decrease",
                             "outcome": "chd"})], abstract, rules)[0]
     assert not [f for f in linked if f.severity in ("high", "medium")]
+
+
+def test_judge_list_of_figures_given_to_another_outcome(rules):
+    abstract = [S("We show an absolute reduction of 5.7% and 1.2% (USA and UK) in false positives and "
+                  "9.4% and 2.7% in false negatives.",
+                  [Q("5.7%", "percent", 5.7, "%"), Q("1.2%", "percent", 1.2, "%"),
+                   Q("9.4%", "percent", 9.4, "%"), Q("2.7%", "percent", 2.7, "%")])]
+    swapped = [S("The AI helped reduce false negatives by 5.7 and 1.2 percent in the US and UK.",
+                 [Q("5.7", "number", 5.7), Q("1.2 percent", "percent", 1.2, "%")],
+                 fields={"direction": "decrease"})]
+    f = next(f for f in run(swapped, abstract, rules)[0] if f.kind == "number_mismatch")
+    assert "negatives" in f.message and "positives" in f.message
+    right = [S("The AI helped reduce false positives by 5.7 and 1.2 percent in the US and UK.",
+               [Q("5.7", "number", 5.7), Q("1.2 percent", "percent", 1.2, "%")],
+               fields={"direction": "decrease"})]
+    assert "number_mismatch" not in kinds(run(right, abstract, rules)[0])

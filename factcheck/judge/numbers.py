@@ -109,6 +109,15 @@ def numbers(run: Run, al: Alignment) -> None:
                              "abstract_value": f"{describe(r)} (the {describe(p)} were only "
                                                f"screened)"}, al.score, al.paper_index)
                     continue
+            swapped_for = _given_for_another_outcome(run, claim, q, other_claim, p)
+            if swapped_for is not None:
+                mine, theirs = swapped_for
+                run.add("number-mismatch-v1", claim, clause(claim, q.span.start, q.span.end),
+                        clause(other_claim, p.span.start, p.span.end),
+                        {"article_value": f"{describe(q)} for {mine}",
+                         "abstract_value": f"{describe(p)} for {theirs}"},
+                        al.score, al.paper_index, once=False)
+                continue
             run.support(f"{describe(q)} matches the abstract's {describe(p)}.",
                         clause(claim, q.span.start, q.span.end),
                         clause(other_claim, p.span.start, p.span.end), "number-match-v1",
@@ -150,6 +159,60 @@ def _flag_unsupported_figure(run: Run, al: Alignment, q: Quantity) -> None:
     run.add("figure-not-in-abstract-v1", claim, clause(claim, q.span.start, q.span.end),
             sentence_span(closest) if closest is not None else None,
             {"article_value": describe(q)}, al.score, al.paper_index)
+
+
+_LIST_JOIN = re.compile(r"^[\s%]*(?:and|,)?[\s,]*$", re.I)  # "5.7% and 1.2%"; not "5.6% vs 0.3%"
+_WORD = re.compile(r"[a-z][a-z-]+")
+
+
+def _groups(claim: Claim) -> list[tuple[list[Quantity], set[str]]]:
+    """The claim's numbers in lists ("5.7% and 1.2%"), each with the words that follow it up to the
+    next list ("in false positives"): what the list's numbers are for."""
+    # effect figures only: percentages and ratios, or decimals ("5.7 and 1.2 percent")
+    numbers = sorted((q for q in claim.quantities if q.value is not None and (
+        q.kind in {"percent", "ratio"} or (q.kind == "number" and "." in q.span.text))),
+        key=lambda q: q.span.start)
+    groups: list[list[Quantity]] = []
+    for q in numbers:
+        if groups and _LIST_JOIN.match(claim.text[groups[-1][-1].span.end - claim.start:
+                                                  q.span.start - claim.start]):
+            groups[-1].append(q)
+        else:
+            groups.append([q])
+    out = []
+    for i, group in enumerate(groups):
+        end = groups[i + 1][0].span.start if i + 1 < len(groups) else claim.end
+        label = claim.text[group[-1].span.end - claim.start:end - claim.start]
+        out.append((group, set(_WORD.findall(label.lower())[:8])))
+    return out
+
+
+def _given_for_another_outcome(run: Run, claim: Claim, q: Quantity, other: Claim,
+                               p: Quantity) -> tuple[str, str] | None:
+    """The story's number is the abstract's, but the abstract gives it for another of the
+    outcomes it lists: "5.7% and 1.2% in false positives and 9.4% and 2.7% in false negatives"
+    told as "reduce false negatives by 5.7 and 1.2 percent". Returns (story's, abstract's) outcome."""
+    groups = _groups(other)
+    if len(groups) < 2:
+        return None
+    home_group, home = next(((group, words) for group, words in groups if p in group), ([], set()))
+    told = next((group for group, _ in _groups(claim) if q in group), [])
+    # a list told as a list: the story's figures are the abstract's list, in order
+    if len(told) < 2 or len(told) != len(home_group) or not home or \
+            not all(same_number(a, b, run.verdicts) for a, b in zip(told, home_group)):
+        return None
+    story = claim.text[:q.span.start - claim.start].lower()
+    mine = set(_WORD.findall(story)[-6:])  # what the story puts before its number
+    stop = run.rules.lexicon("score_stopwords") if "score_stopwords" in run.rules.lexicons else frozenset()
+    for group, words in groups:
+        if p in group or not words:
+            continue
+        theirs_only, home_only = words - home - stop, home - words - stop
+        if mine & theirs_only and not mine & home_only:
+            said = " ".join(w for w in _WORD.findall(story)[-6:] if w in theirs_only)
+            own = " ".join(sorted(home_only)) or "another outcome"
+            return f"“{said}”", f"“{own}”"
+    return None
 
 
 def _derived(q: Quantity, claims: Sequence[Claim], run: Run) -> bool:
