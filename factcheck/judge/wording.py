@@ -213,7 +213,9 @@ def _states_effect(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
             _first_word(claim.text, tuple(verdicts["causal"]["causal_cues"])):
         return True
     boost = _first_word(claim.text, tuple(verdicts["certainty"]["boosters"]))
-    return bool(boost) and not re.search(r"\bto\s+$", claim.text[:boost[1][0]])
+    if boost is None:
+        return False
+    return not re.search(r"\bto\s+$", claim.text[:boost[1][0]])
 
 
 def _asserts(claim: Claim, verdicts: Mapping[str, Any]) -> bool:
