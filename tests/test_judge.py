@@ -842,3 +842,18 @@ def test_judge_list_of_figures_given_to_another_outcome(rules):
                [Q("5.7", "number", 5.7), Q("1.2 percent", "percent", 1.2, "%")],
                fields={"direction": "decrease"})]
     assert "number_mismatch" not in kinds(run(right, abstract, rules)[0])
+
+
+def test_judge_list_given_to_another_outcome_named_before_its_figures(rules):
+    abstract = [S("False positives fell by an absolute 5.7% and 1.2% (USA and UK) and false negatives "
+                  "by 9.4% and 2.7%.",
+                  [Q("5.7%", "percent", 5.7, "%"), Q("1.2%", "percent", 1.2, "%"),
+                   Q("9.4%", "percent", 9.4, "%"), Q("2.7%", "percent", 2.7, "%")])]
+    swapped = [S("The system cut false negatives by 5.7 and 1.2 percent in the US and UK.",
+                 [Q("5.7", "number", 5.7), Q("1.2 percent", "percent", 1.2, "%")],
+                 fields={"direction": "decrease"})]
+    assert "number_mismatch" in kinds(run(swapped, abstract, rules)[0])
+    right = [S("The system cut false positives by 5.7 and 1.2 percent in the US and UK.",
+               [Q("5.7", "number", 5.7), Q("1.2 percent", "percent", 1.2, "%")],
+               fields={"direction": "decrease"})]
+    assert "number_mismatch" not in kinds(run(right, abstract, rules)[0])

@@ -165,9 +165,10 @@ _LIST_JOIN = re.compile(r"^[\s%]*(?:and|,)?[\s,]*$", re.I)  # "5.7% and 1.2%"; n
 _WORD = re.compile(r"[a-z][a-z-]+")
 
 
-def _groups(claim: Claim) -> list[tuple[list[Quantity], set[str]]]:
+def _groups(claim: Claim, after: bool = True) -> list[tuple[list[Quantity], set[str]]]:
     """The claim's numbers in lists ("5.7% and 1.2%"), each with the words that follow it up to the
-    next list ("in false positives"): what the list's numbers are for."""
+    next list ("in false positives"), or with `after` False those before it since the last list
+    ("false positives fell by"): what the list's numbers are for."""
     # effect figures only: percentages and ratios, or decimals ("5.7 and 1.2 percent")
     numbers = sorted((q for q in claim.quantities if q.value is not None and (
         q.kind in {"percent", "ratio"} or (q.kind == "number" and "." in q.span.text))),
@@ -181,9 +182,15 @@ def _groups(claim: Claim) -> list[tuple[list[Quantity], set[str]]]:
             groups.append([q])
     out = []
     for i, group in enumerate(groups):
-        end = groups[i + 1][0].span.start if i + 1 < len(groups) else claim.end
-        label = claim.text[group[-1].span.end - claim.start:end - claim.start]
-        out.append((group, set(_WORD.findall(label.lower())[:8])))
+        if after:
+            end = groups[i + 1][0].span.start if i + 1 < len(groups) else claim.end
+            label = claim.text[group[-1].span.end - claim.start:end - claim.start]
+            words = _WORD.findall(label.lower())[:8]
+        else:  # "false positives fell by 5.7% and 1.2% and false negatives by 9.4% and 2.7%"
+            start = groups[i - 1][-1].span.end if i else claim.start
+            label = claim.text[start - claim.start:group[0].span.start - claim.start]
+            words = _WORD.findall(label.lower())[-8:]
+        out.append((group, set(words)))
     return out
 
 
@@ -192,7 +199,15 @@ def _given_for_another_outcome(run: Run, claim: Claim, q: Quantity, other: Claim
     """The story's number is the abstract's, but the abstract gives it for another of the
     outcomes it lists: "5.7% and 1.2% in false positives and 9.4% and 2.7% in false negatives"
     told as "reduce false negatives by 5.7 and 1.2 percent". Returns (story's, abstract's) outcome."""
-    groups = _groups(other)
+    for after in (True, False):  # outcomes named after their figures, or before them
+        found = _swapped(run, claim, q, p, _groups(other, after))
+        if found is not None:
+            return found
+    return None
+
+
+def _swapped(run: Run, claim: Claim, q: Quantity, p: Quantity,
+             groups: list[tuple[list[Quantity], set[str]]]) -> tuple[str, str] | None:
     if len(groups) < 2:
         return None
     home_group, home = next(((group, words) for group, words in groups if p in group), ([], set()))
@@ -208,6 +223,8 @@ def _given_for_another_outcome(run: Run, claim: Claim, q: Quantity, other: Claim
         if p in group or not words:
             continue
         theirs_only, home_only = words - home - stop, home - words - stop
+        if not (words & home) - stop:
+            continue  # not parallel labels ("in false positives" / "in false negatives")
         if mine & theirs_only and not mine & home_only:
             said = " ".join(w for w in _WORD.findall(story)[-6:] if w in theirs_only)
             own = " ".join(sorted(home_only)) or "another outcome"
