@@ -5,6 +5,7 @@ scorer (../shared/tools/score_stories.py)."""
 from __future__ import annotations
 
 import json
+import tomllib
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,23 @@ def test_two_real_stories_agree_with_the_official_scorer(shared_dir: Path, tmp_p
     assert official["precision_serious"] == round(
         sum(s.true_serious for s in scores) / max(1, serious), 3)
     assert official["false_alarms"] == sum(s.false_alarms for s in scores)
+
+
+FLOORS = tomllib.loads((Path(__file__).parent / "floors.toml").read_text("utf-8"))["stories"]
+
+
+def test_real_stories_stay_above_their_floors(shared_dir: Path, tmp_path: Path) -> None:
+    """The judge on all 24 real stories, paper given: the figures of tests/floors.toml [stories]."""
+    if not (shared_dir / "stories").is_dir() or not (shared_dir / "tools" / "mockapis.py").is_file():
+        pytest.skip("../shared/stories is absent")
+    scores = evaluate_stories(shared_dir, tmp_path / "cache", oracle=True)
+    expected = sum(s.expected for s in scores)
+    assert len(scores) == 24 and all(s.ran for s in scores)
+    family = sum(s.found_family for s in scores) / expected
+    sentence = sum(s.found_sentence for s in scores) / expected
+    precision = sum(s.true_serious for s in scores) / max(1, sum(s.serious for s in scores))
+    alarms = sum(s.false_alarms for s in scores)
+    assert family >= FLOORS["recall_family"], f"family recall {family:.3f} fell below the floor"
+    assert sentence >= FLOORS["recall_sentence"], f"sentence recall {sentence:.3f} fell below the floor"
+    assert precision >= FLOORS["precision"], f"precision {precision:.3f} fell below the floor"
+    assert alarms <= FLOORS["false_alarms"], f"{alarms} false alarms, more than the floor allows"
