@@ -5,9 +5,9 @@ scorer (../shared/tools/score_stories.py)."""
 from __future__ import annotations
 
 import json
-import tomllib
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
