@@ -344,3 +344,22 @@ def test_quantities_ci_with_bracketed_abbreviation(finder) -> None:
     hr = next(q for q in found if q.kind == "ratio")
     assert (hr.value, hr.low, hr.high) == (0.56, 0.46, 0.69)
     assert not [q for q in found if q.kind == "percent"]  # the 95 is the CI's level
+
+
+@pytest.mark.parametrize("unit", ["a", "a@", "1.", "a-"])
+def test_quantities_time_grows_linearly_on_adversarial_text(unit, finder) -> None:
+    """10x the text takes about 10x the time (a quadratic pattern would take about 100x): long
+    runs with no space, the shape that made the e-mail mask take 11 s on 64 KB."""
+    import time
+
+    def best(text: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            find_quantities(text, finder)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    small, large = unit * (10_000 // len(unit)), unit * (100_000 // len(unit))
+    ratio = best(large) / max(best(small), 1e-4)
+    assert ratio < 35, f"100 KB took {ratio:.0f}x the time of 10 KB"
