@@ -73,6 +73,7 @@ class Settings:
     max_secondary_papers: int = 2
     search_cache_ttl: int = 86_400
     max_landing_pages: int = 3
+    max_new_stories: int = 200  # feed job: new stories checked per run (0: no cap)
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -179,6 +180,7 @@ def load_settings(config_file: str | Path | None = None,
             browser=str(data.get("fetch", {}).get("browser", "")),
             render_timeout=float(data.get("fetch", {}).get("render_timeout", 30.0)),
             max_landing_pages=int(data.get("fetch", {}).get("max_landing_pages", 3)),
+            max_new_stories=max(0, int(data.get("fetch", {}).get("max_new_stories", 200))),
             max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )
     except KeyError as exc:

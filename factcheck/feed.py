@@ -105,6 +105,7 @@ class FeedRun:
     failed: int = 0
     seen: int = 0
     not_study: int = 0
+    deferred: int = 0  # new stories over the run's cap, left for the next run
     check_ids: list[int] = field(default_factory=list)
     delivery: DeliveryResult | None = None
     dry_run: bool = False
@@ -125,6 +126,8 @@ class FeedRun:
         parts = [f"feed: {ok}/{self.feeds} feeds read", f"{self.items} items",
                  f"{self.checked} checked ({self.flagged} flagged, {self.failed} failed)",
                  f"{self.seen} already seen", f"{self.not_study} not about a study"]
+        if self.deferred:
+            parts.append(f"{self.deferred} left for the next run (fetch.max_new_stories)")
         d = self.delivery
         if d is None:
             parts.append("no email")
@@ -479,6 +482,13 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
                     todo.append((item, story))
         finally:
             feed_session.close()
+        cap = settings.max_new_stories
+        if cap and len(todo) > cap:
+            # the rest stay "new" in the store, so the next run plans them again
+            result.deferred = len(todo) - cap
+            logger.warning("%s new stories; checking %s this run, %s left for the next",
+                           len(todo), cap, result.deferred)
+            todo = todo[:cap]
         try:
             _check_all(todo, store, pool, check_fn, result, run_id, email_to, mail_from,
                        flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes)

@@ -180,6 +180,22 @@ def test_feed_rss_and_atom_each_story_checked_once(stand_in, site, tmp_path, rul
     assert "/news/picnic" not in site.hits
 
 
+def test_feed_cap_leaves_the_rest_for_the_next_run(stand_in, site, tmp_path, rules):
+    """fetch.max_new_stories: a run checks at most that many new stories; the others stay new and
+    the next run checks them, so nothing is skipped and no run goes on for hours."""
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path, max_new_stories=2)
+    first = run_feeds(feeds, settings, rules=rules, quiet=True)
+    assert (first.checked, first.deferred) == (2, 2)
+    assert "2 left for the next run" in first.summary()
+    second = run_feeds(feeds, settings, rules=rules, quiet=True)
+    assert (second.checked, second.deferred) == (2, 0)
+    third = run_feeds(feeds, settings, rules=rules, quiet=True)
+    assert (third.checked, third.deferred) == (0, 0)
+    with Store.from_settings(settings) as store:
+        assert len(store.list_checks(limit=None)) == 4  # every story checked once, over two runs
+
+
 def test_feed_changed_story_is_rechecked_and_syndicated_copy_is_not(stand_in, site, tmp_path,
                                                                      rules):
     settings = _settings(stand_in, tmp_path)
