@@ -29,6 +29,12 @@ def test_quantities_parse_number(text: str, value: float, finder) -> None:
     assert parse_number(text, finder) == pytest.approx(value)
 
 
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "Infinity", "1e309", "1e5", "0x10"])
+def test_quantities_parse_number_is_finite_digits_only(text: str, finder) -> None:
+    """What float() would take but a story's number never is: not a number."""
+    assert parse_number(text, finder) is None
+
+
 @pytest.mark.parametrize("text,span,value,of", [
     ("In the trial, 99 women with fibromyalgia were treated.", "99 women", 99, "women"),
     ("The cohort included 1,203 adults aged over 65.", "1,203 adults", 1203, "adults"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import Mapping
@@ -259,10 +260,10 @@ def parse_number(text: str, finder: QuantityFinder) -> float | None:
     sign = -1.0 if text[:1] in _MINUS else 1.0
     body = text[1:] if sign < 0 else text
     body = re.sub(rf"[,{_GROUP_SPACE}]", "", body)
-    try:
-        return sign * float(body) * factor
-    except ValueError:
-        pass
+    if re.fullmatch(r"(?:\d+(?:\.\d*)?|\.\d+)", body):  # digits only: never "nan", "inf", "1e309"
+        value = sign * float(body) * factor
+        if math.isfinite(value):
+            return value
     low = text.lower()
     if low in finder.words:
         return finder.words[low][1] * factor
