@@ -32,7 +32,7 @@ from ._common import (
     sentence_span,
     word_stem,
 )
-from .align import ranked_evidence
+from .align import content_words, ranked_evidence
 from .registry import check
 
 logger = logging.getLogger(__name__)
@@ -162,7 +162,6 @@ def _flag_unsupported_figure(run: Run, al: Alignment, q: Quantity) -> None:
 
 
 _LIST_JOIN = re.compile(r"^[\s%]*(?:and|,)?[\s,]*$", re.I)  # "5.7% and 1.2%"; not "5.6% vs 0.3%"
-_WORD = re.compile(r"[a-z][a-z-]+")
 
 
 def _groups(claim: Claim, after: bool = True) -> list[tuple[list[Quantity], set[str]]]:
@@ -185,11 +184,11 @@ def _groups(claim: Claim, after: bool = True) -> list[tuple[list[Quantity], set[
         if after:
             end = groups[i + 1][0].span.start if i + 1 < len(groups) else claim.end
             label = claim.text[group[-1].span.end - claim.start:end - claim.start]
-            words = _WORD.findall(label.lower())[:8]
+            words = content_words(label)[:8]
         else:  # "false positives fell by 5.7% and 1.2% and false negatives by 9.4% and 2.7%"
             start = groups[i - 1][-1].span.end if i else claim.start
             label = claim.text[start - claim.start:group[0].span.start - claim.start]
-            words = _WORD.findall(label.lower())[-8:]
+            words = content_words(label)[-8:]
         out.append((group, set(words)))
     return out
 
@@ -216,17 +215,16 @@ def _swapped(run: Run, claim: Claim, q: Quantity, p: Quantity,
     if len(told) < 2 or len(told) != len(home_group) or not home or \
             not all(same_number(a, b, run.verdicts) for a, b in zip(told, home_group)):
         return None
-    story = claim.text[:q.span.start - claim.start].lower()
-    mine = set(_WORD.findall(story)[-6:])  # what the story puts before its number
-    stop = run.rules.lexicon("score_stopwords") if "score_stopwords" in run.rules.lexicons else frozenset()
+    before = content_words(claim.text[:q.span.start - claim.start])[-6:]
+    mine = set(before)  # what the story puts before its number
     for group, words in groups:
         if p in group or not words:
             continue
-        theirs_only, home_only = words - home - stop, home - words - stop
-        if not (words & home) - stop:
+        theirs_only, home_only = words - home, home - words
+        if not words & home:
             continue  # not parallel labels ("in false positives" / "in false negatives")
         if mine & theirs_only and not mine & home_only:
-            said = " ".join(w for w in _WORD.findall(story)[-6:] if w in theirs_only)
+            said = " ".join(w for w in before if w in theirs_only)
             own = " ".join(sorted(home_only)) or "another outcome"
             return f"“{said}”", f"“{own}”"
     return None
@@ -479,8 +477,13 @@ def _flag_mismatch(run: Run, al: Alignment, q: Quantity, nouns: frozenset[str]) 
 _RELATIVE_BEFORE = re.compile(r"\b(?:by|cut|cuts|halved|slashed|reduced|lowered|raised)\s+"
                               r"(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?$", re.I)
 
-_RELATIVE_AFTER = re.compile(r"^\s*(?:lower|higher|fewer|less|more|greater|smaller|reduction|increase|"
-                             r"decrease|drop|rise|cut|relative)\b", re.I)
+_RELATIVE_AFTER = re.compile(r"^\s*(?:lower|higher|fewer|less|more|greater|smaller|reduction|increased?|"
+                             r"reduced|decreased?|drop|rise|cut|relative|excess)\b", re.I)
+
+
+def worded_as_change(claim: Claim, q: Quantity) -> bool:
+    """The words right after the number make it a change ("45% higher", "a 20% reduction")."""
+    return bool(_RELATIVE_AFTER.match(claim.text[q.span.end - claim.start:]))
 
 
 def is_relative(claim: Claim, q: Quantity) -> bool:

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 
 from ..types import Alignment, Claim, Finding, Quantity, Span
 from ._common import EFFECT_KINDS, RESULT_SECTIONS, Run, clause, cover, describe, fmt, same_number, sentence_span
-from .numbers import is_relative, ratio_like
+from .numbers import is_relative, ratio_like, worded_as_change
 from .registry import check
 
 logger = logging.getLogger(__name__)
@@ -230,10 +230,6 @@ def relative_without_absolute(run: Run, al: Alignment) -> None:
             {"article_value": describe(q), "abstract_value": shown}, al.score, al.paper_index)
 
 
-_COMPARED_AFTER = re.compile(r"\s*(?:higher|lower|greater|smaller|increased?|reduc(?:ed|tion)|"
-                             r"decreased?|less|more|relative|excess)\b", re.I)
-
-
 @check("relative-told-as-absolute-v1", needs=("alignment", "abstract"))
 def relative_told_as_absolute(run: Run, al: Alignment) -> None:
     """A relative change told as if it were an absolute share: "at 45% risk of breast cancer" for
@@ -255,7 +251,7 @@ def relative_told_as_absolute(run: Run, al: Alignment) -> None:
             continue
         same = [(c, p) for c in abstract for p in c.quantities
                 if p.kind == "percent" and p.value is not None and same_number(q, p, run.verdicts)]
-        changes = [(c, p) for c, p in same if _COMPARED_AFTER.match(c.text[p.span.end - c.start:])]
+        changes = [(c, p) for c, p in same if worded_as_change(c, p)]
         if len(changes) < len(same):
             continue  # the abstract gives a share of that size ("45% higher" is a change, no share)
         ratios = changes or [(c, p) for c in abstract for p in c.quantities
