@@ -36,8 +36,10 @@ class SmtpSettings:
     port: int = 587
     user: str | None = None
     password: str | None = None
-    starttls: bool = True
-    ssl: bool = False
+    # None: follow the port (465 implicit TLS; 587 STARTTLS required; 25, 1025, 8025 and others
+    # STARTTLS when the server offers it, plain otherwise, with a warning if credentials are set)
+    starttls: bool | None = None
+    ssl: bool | None = None
     mail_from: str | None = None
 
 
@@ -74,6 +76,8 @@ class Settings:
     search_cache_ttl: int = 86_400
     max_landing_pages: int = 3
     max_new_stories: int = 200  # feed job: new stories checked per run (0: no cap)
+    page_deadline: float = 30.0  # seconds one page or service answer may take in total
+    check_budget: float = 90.0  # seconds one check may take in total (0: no budget)
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -108,6 +112,13 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _tristate(value: str | None) -> bool | None:
+    """An on/off variable that may be unset (None: the default follows from other settings)."""
+    if value is None or value.strip() == "":
+        return None
+    return _flag(value, False)
 
 
 def load_settings(config_file: str | Path | None = None,
@@ -148,8 +159,8 @@ def load_settings(config_file: str | Path | None = None,
                      (465 if _flag(env.get("FACTCHECK_SMTP_SSL"), False) else 587)),
             user=env.get("FACTCHECK_SMTP_USER") or None,
             password=env.get("FACTCHECK_SMTP_PASSWORD") or None,
-            starttls=_flag(env.get("FACTCHECK_SMTP_STARTTLS"), True),
-            ssl=_flag(env.get("FACTCHECK_SMTP_SSL"), False),
+            starttls=_tristate(env.get("FACTCHECK_SMTP_STARTTLS")),
+            ssl=_tristate(env.get("FACTCHECK_SMTP_SSL")),
             mail_from=env.get("FACTCHECK_MAIL_FROM") or None,
         )
         return Settings(
@@ -181,6 +192,8 @@ def load_settings(config_file: str | Path | None = None,
             render_timeout=float(data.get("fetch", {}).get("render_timeout", 30.0)),
             max_landing_pages=int(data.get("fetch", {}).get("max_landing_pages", 3)),
             max_new_stories=max(0, int(data.get("fetch", {}).get("max_new_stories", 200))),
+            page_deadline=float(http.get("page_deadline", 30.0)),
+            check_budget=max(0.0, float(data.get("check", {}).get("budget", 90.0))),
             max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )
     except KeyError as exc:

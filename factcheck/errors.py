@@ -9,6 +9,7 @@ FactcheckError                 exit 2 unless stated
     NotHtmlError               the response is a PDF, an image or other non-HTML content
     TooLargeError              the response passed the size cap
     SiteUnavailable            timeout, no connection, 429 or 5xx after retries    exit 3
+      PageDeadline             the page did not arrive whole within fetch.page_deadline   exit 3
   ExtractionError              no main text, or text shorter than min_article_chars
   CitationNotFound             the story cites nothing we can resolve
   ResolveError                 (service, query)
@@ -17,7 +18,13 @@ FactcheckError                 exit 2 unless stated
     NoAbstract                 the paper was found but no service has its abstract
     UpstreamError              429/5xx/timeout/malformed answer after retries   exit 3
   DeliveryError                sending email failed after retries               exit 3
+  CheckBudgetExceeded          the whole check ran past check.budget (names the step)  exit 3
 ```
+
+Exit statuses: 0 clean, 1 findings, 2 bad input, 3 a site, service or the mail server failed or
+ran out of time, 4 the feed job finished but left work undone (every story failed, or emails
+stayed unsent or uncertain), 64 a usage error (unknown option, missing argument; click's own 2 is
+moved so scripts can tell a typo from bad input).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_UPSTREAM = 3
+EXIT_INCOMPLETE = 4
+EXIT_USAGE = 64
 
 
 class FactcheckError(Exception):
@@ -89,6 +98,10 @@ class SiteUnavailable(FetchError):
     exit_status = EXIT_UPSTREAM
 
 
+class PageDeadline(SiteUnavailable):
+    """The page (headers and body) did not arrive within its total deadline."""
+
+
 class ExtractionError(FactcheckError):
     stage = "article"
 
@@ -134,3 +147,16 @@ class UpstreamError(ResolveError):
 class DeliveryError(FactcheckError):
     stage = "deliver"
     exit_status = EXIT_UPSTREAM
+
+
+class CheckBudgetExceeded(FactcheckError):
+    """The check as a whole ran out of time; `step` names the stage that was running."""
+
+    exit_status = EXIT_UPSTREAM
+
+    def __init__(self, message: str, step: str | None = None, budget: float | None = None):
+        super().__init__(message)
+        self.step = step
+        self.budget = budget
+        if step:
+            self.stage = step
