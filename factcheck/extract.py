@@ -28,77 +28,49 @@ Hostile pages (`rules/pages/` holds the phrases and language words, as data):
 
 For plain text, the first non-empty line is the title and every other non-empty line a body
 paragraph.
+
+`extract_body.py` runs trafilatura; `extract_page.py` reads the page's metadata, regions,
+headline, standfirst, captions and links. This module puts them together.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Iterable
 
-import trafilatura
-from lxml import html as lxml_html
-from lxml.etree import ParserError, _Element
+from lxml.etree import _Element
 
 from .config import Settings
 from .errors import ExtractionError
+from .extract_body import body_paragraphs, parse_html
+from .extract_page import (
+    WALL_WORDS,
+    Metadata,
+    RegionFinder,
+    clean_text,
+    find_base_url,
+    find_captions,
+    find_headline,
+    find_links,
+    find_main_element,
+    find_standfirst,
+    host_of,
+    json_ld_articles,
+    match_key,
+    page_words,
+)
 from .rules import Rules, load_table, rules_dir
 from .types import Article, Link, Page, Paragraph, ParagraphRole
 
 logger = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
-
 JOINER = "\n"
-
-# Class/id words that place a link or a caption in a region of the page. Matched against the
-# words of an element's class and id (split on "-", "_" and spaces), innermost element first.
-_REGION_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("nav", frozenset({"nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs",
-                       "masthead", "topbar", "skip"})),
-    ("footer", frozenset({"footer", "colophon", "copyright", "legal"})),
-    ("related", frozenset({"related", "recommended", "recommendations", "recirculation", "more",
-                           "trending", "popular", "mostread", "sidebar", "rail", "teaser",
-                           "teasers", "outbrain", "taboola", "promo", "suggested", "readnext",
-                           "latest", "topics"})),
-    ("other", frozenset({"cookie", "cookies", "consent", "gdpr", "share", "sharing", "social",
-                         "comments", "comment", "newsletter", "subscribe", "subscription",
-                         "advert", "advertisement", "ad", "ads", "sponsored", "paywall", "login",
-                         "signup", "modal", "popup", "tags", "byline", "author"})),
-)
-_REGION_TAGS = {"nav": "nav", "aside": "related", "amp-sidebar": "nav",
-                "amp-consent": "other", "amp-user-notification": "other"}
-_ROLE_REGIONS = {"navigation": "nav", "banner": "nav", "contentinfo": "footer",
-                 "complementary": "related"}
-_MAIN_WORDS = frozenset({"articlebody", "article-body", "article__body", "article-content",
-                         "articlecontent", "story-body", "storybody", "story-content",
-                         "entry-content", "post-content", "post-body", "postbody", "main-content",
-                         "content-body", "body-text", "c-article-body", "article-text"})
-_STANDFIRST_WORDS = frozenset({"standfirst", "dek", "deck", "subtitle", "subheadline",
-                               "subheading", "strapline", "summary", "lede", "intro", "excerpt",
-                               "description", "teaser-text", "sub-headline", "article-summary"})
-_CREDIT_WORDS = frozenset({"credit", "credits", "copyright", "source", "attribution",
-                           "photographer"})
-_WALL_WORDS = (("a cookie or consent wall", frozenset({"cookie", "cookies", "consent", "gdpr"})),
-               ("a paywall or sign-in wall", frozenset({"paywall", "subscribe", "subscription",
-                                                        "premium", "login", "signin", "meter"})))
-_ARTICLE_TYPES = frozenset({"article", "newsarticle", "reportagenewsarticle", "blogposting",
-                            "liveblogposting", "opinionnewsarticle", "reviewnewsarticle",
-                            "analysisnewsarticle", "medicalwebpage", "webpage", "scholarlyarticle",
-                            "medicalscholarlyarticle", "report", "backgroundnewsarticle"})
-_DATE_META = ("article:published_time", "og:published_time", "datepublished", "date",
-              "pubdate", "publishdate", "publish-date", "publication_date", "dc.date",
-              "dc.date.issued", "dcterms.created", "dcterms.date", "sailthru.date",
-              "parsely-pub-date", "citation_publication_date", "article.published")
-_WORD_SPLIT = re.compile(r"[\s_-]+")
 _SPACE = re.compile(r"\s+")
+
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
@@ -174,8 +146,8 @@ def extract_article(page: Page, settings: Settings, rules: Rules | None = None) 
     page_rules = _PageRules.from_rules(rules)
     if page.content_type == "text/plain":
         return _plain_article(page, settings, page_rules)
-    tree = _parse(page.html)
-    body = _body_paragraphs(page.html, page.final_url, settings.min_article_chars)
+    tree = parse_html(page.html)
+    body = body_paragraphs(page.html, page.final_url, settings.min_article_chars)
     body = [p for p in body if not _is_wall_paragraph(p, page_rules)]
     body_chars = sum(len(p) for p in body)
     paywall = _paywall(tree, page_rules)
@@ -189,16 +161,16 @@ def extract_article(page: Page, settings: Settings, rules: Rules | None = None) 
         if "JavaScript" in message:
             raise JavaScriptOnlyError(message)
         raise ExtractionError(message)
-    doc = _Metadata.read(tree)
-    main = _main_element(tree, body)
-    title = _headline(tree, main, doc)
-    regions = _RegionFinder(main)
-    captions = _captions(tree, regions)
-    standfirst = _standfirst(tree, regions, doc, title, body)
+    doc = Metadata.read(tree)
+    main = find_main_element(tree, body)
+    title = find_headline(tree, main, doc)
+    regions = RegionFinder(main)
+    captions = find_captions(tree, regions)
+    standfirst = find_standfirst(tree, regions, doc, title, body)
     blocks = _blocks(title, standfirst, captions, body)
     text, paragraphs = _join(blocks)
-    base = _base_url(tree, page, doc.canonical)
-    links = _links(tree, regions, text, base)
+    base = find_base_url(tree, page, doc.canonical)
+    links = find_links(tree, regions, text, base)
     language, language_note = _language(text, doc.language, page_rules)
     warnings = []
     if paywall and (paywall == "prompt" or body_chars < TEASER_CHARS):
@@ -213,7 +185,7 @@ def extract_article(page: Page, settings: Settings, rules: Rules | None = None) 
     logger.debug("article: %s paragraphs, %s links, %s chars", len(paragraphs), len(links),
                  len(text))
     return Article(url=page.url, final_url=page.final_url, title=title, published=doc.published,
-                   site=doc.site or _host(page.final_url), authors=doc.authors, text=text,
+                   site=doc.site or host_of(page.final_url), authors=doc.authors, text=text,
                    paragraphs=paragraphs, links=links, language=language,
                    warnings=tuple(warnings))
 
@@ -231,10 +203,10 @@ def _paywall(tree: _Element, rules: _PageRules) -> str | None:
     for element in tree.iter("p", "div", "section", "aside", "span", "h2", "h3", "strong"):
         if element.getparent() is None or _in_script(element) or _in_site_chrome(element):
             continue
-        own = _clean(" ".join(element.itertext()))
+        own = clean_text(" ".join(element.itertext()))
         if own and len(own) <= 400 and rules.wall_kind(own) == "paywall":
             return "prompt"
-    for obj in _json_ld_articles(tree):
+    for obj in json_ld_articles(tree):
         free = obj.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return "flag"
@@ -313,11 +285,11 @@ def _blocks(title: str | None, standfirst: str | None, captions: Iterable[str],
     if standfirst:
         blocks.append(_Block(standfirst, "standfirst"))
     blocks.extend(_Block(c, "caption") for c in captions)
-    seen = {_key(b.text) for b in blocks}
+    seen = {match_key(b.text) for b in blocks}
     for paragraph in body:
-        if _key(paragraph) not in seen:  # trafilatura sometimes keeps the headline or standfirst
+        if match_key(paragraph) not in seen:  # trafilatura sometimes keeps the headline or standfirst
             blocks.append(_Block(paragraph, "body"))
-            seen.add(_key(paragraph))
+            seen.add(match_key(paragraph))
     return blocks
 
 
@@ -332,68 +304,16 @@ def _join(blocks: list[_Block]) -> tuple[str, tuple[Paragraph, ...]]:
     return JOINER.join(parts), tuple(paragraphs)
 
 
-def _clean(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\W+", " ", text).strip().lower()
-
-
-# -- HTML parsing and the body ------------------------------------------------------------------
-
-
-def _parse(markup: str) -> _Element:
-    try:
-        # bytes, so an <?xml encoding=...?> declaration in the string cannot upset lxml
-        parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
-        return lxml_html.document_fromstring(markup.encode("utf-8"), parser=parser)
-    except (ParserError, ValueError) as exc:
-        raise ExtractionError(f"the page is not readable HTML: {exc}") from exc
-
-
-def _body_paragraphs(markup: str, url: str, min_chars: int) -> list[str]:
-    paragraphs = _trafilatura_paragraphs(markup, url, favor_recall=False)
-    if sum(map(len, paragraphs)) < min_chars:
-        recall = _trafilatura_paragraphs(markup, url, favor_recall=True)
-        if sum(map(len, recall)) > sum(map(len, paragraphs)):
-            paragraphs = recall
-    return paragraphs
-
-
-def _trafilatura_paragraphs(markup: str, url: str, favor_recall: bool) -> list[str]:
-    doc = trafilatura.bare_extraction(
-        markup, url=url if url.startswith("http") else None, include_comments=False,
-        include_tables=True, favor_recall=favor_recall, with_metadata=False)
-    body = getattr(doc, "body", None)  # a Document (or None); never a dict with these arguments
-    if body is None:
-        return []
-    out = []
-    for element in body.iter("p", "head", "item", "quote", "cell", "code"):
-        if _inside(element, ("p", "head", "item", "quote", "cell", "code")):
-            continue  # its text is part of the enclosing block
-        text = _clean(" ".join(element.itertext()))
-        if text:
-            out.append(text)
-    return out
-
-
-def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
-    parent = element.getparent()
-    while parent is not None:
-        if parent.tag in tags:
-            return True
-        parent = parent.getparent()
-    return False
+# -- pages without a story -----------------------------------------------------------------------
 
 
 def _no_text_message(chars: int, tree: _Element, rules: _PageRules) -> str:
     found = f"no article text on the page ({chars} characters)"
     scripts = [s for s in tree.iter("script")
                if "json" not in (s.get("type") or "").lower()]
-    visible_text = _clean(_visible_text(tree))
+    visible_text = clean_text(_visible_text(tree))
     visible = len(visible_text)
-    noscript = " ".join(_clean(" ".join(n.itertext())) for n in tree.iter("noscript")).lower()
+    noscript = " ".join(clean_text(" ".join(n.itertext())) for n in tree.iter("noscript")).lower()
     mounts = tree.xpath("//body//*[@id='__next' or @id='root' or @id='app' or @id='__nuxt' "
                         "or @ng-app or @data-reactroot]")
     if "javascript" in noscript or (visible < 500 and (len(scripts) >= 3 or (
@@ -403,8 +323,8 @@ def _no_text_message(chars: int, tree: _Element, rules: _PageRules) -> str:
     if rules.wall_kind(visible_text) == "cookie":
         return (f"{found}; it looks like a cookie or consent wall: save the page from a browser "
                 f"and pass the file")
-    words = _page_words(tree)
-    for what, markers in _WALL_WORDS:
+    words = page_words(tree)
+    for what, markers in WALL_WORDS:
         if words & markers:
             return f"{found}; it looks like {what}: save the page from a browser and pass the file"
     return f"{found}; is it a cookie wall, a paywall or a JavaScript-only page?"
@@ -416,406 +336,6 @@ def _visible_text(tree: _Element) -> str:
         return ""
     return " ".join(t for t in body.xpath(
         ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"))
-
-
-def _page_words(tree: _Element) -> set[str]:
-    words: set[str] = set()
-    for element in tree.iter():
-        if isinstance(element.tag, str):
-            words.update(_words(element))
-    return words
-
-
-def _words(element: _Element) -> set[str]:
-    attrs = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    return {w for w in _WORD_SPLIT.split(attrs) if w}
-
-
-def _word_hits(element: _Element, vocabulary: frozenset[str]) -> bool:
-    attrs = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    if not attrs.strip():
-        return False
-    tokens = set(attrs.split()) | _words(element)
-    return bool(tokens & vocabulary)
-
-
-# -- metadata -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Metadata:
-    headline: str | None
-    published: str | None
-    site: str | None
-    authors: tuple[str, ...]
-    description: str | None
-    canonical: str | None
-    language: str | None
-    live_blog: bool = False
-
-    @classmethod
-    def read(cls, tree: _Element) -> _Metadata:
-        meta = _meta_tags(tree)
-        ld = list(_json_ld_articles(tree))
-        headline = _first(_ld_text(o.get("headline")) for o in ld) or meta.get("og:title")
-        published = _first(_iso_date(o.get("datePublished")) for o in ld)
-        published = published or _first(_iso_date(meta.get(k)) for k in _DATE_META)
-        published = published or _itemprop_date(tree)
-        site = (meta.get("og:site_name")
-                or _first(_ld_name(o.get("publisher")) for o in ld)
-                or meta.get("application-name"))
-        authors = _first(_ld_authors(o.get("author")) for o in ld) or _meta_authors(meta)
-        description = meta.get("og:description") or meta.get("description") or meta.get(
-            "twitter:description")
-        canonical = _canonical(tree) or meta.get("og:url")
-        lang = (tree.get("lang") or meta.get("og:locale") or "").replace("_", "-")
-        language = lang.split("-")[0].lower() or None
-        live_blog = any(_ld_is(o, "liveblogposting") for o in ld)
-        if live_blog and not published:
-            published = _first(_iso_date(o.get("coverageStartTime")) for o in ld)
-        return cls(headline=_clean(headline) or None, published=published,
-                   site=_clean(site) or None, authors=authors,
-                   description=_clean(description) or None, canonical=canonical,
-                   language=language, live_blog=live_blog)
-
-
-def _first(values: Iterable[_T | None]) -> _T | None:
-    for value in values:
-        if value:
-            return value
-    return None
-
-
-def _meta_tags(tree: _Element) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for element in tree.iter("meta"):
-        key = element.get("property") or element.get("name") or element.get("itemprop")
-        content = element.get("content")
-        if key and content and key.lower() not in out:
-            out[key.lower()] = content.strip()
-    return out
-
-
-def _canonical(tree: _Element) -> str | None:
-    for element in tree.iter("link"):
-        href = element.get("href")
-        if "canonical" in (element.get("rel") or "").lower().split() and href:
-            return str(href)
-    return None
-
-
-def _json_ld_articles(tree: _Element) -> Iterator[dict[str, Any]]:
-    for data in _json_ld_blocks(tree):
-        yield from _ld_objects(data)
-
-
-def _json_ld_blocks(tree: _Element) -> Iterator[object]:
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        try:
-            yield json.loads(script.text)
-        except ValueError:
-            logger.debug("skipping malformed JSON-LD block")
-
-
-def _ld_is(obj: dict[str, Any], kind: str) -> bool:
-    kinds = obj.get("@type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return any(isinstance(k, str) and k.lower() == kind for k in kinds)
-
-
-def _ld_objects(data: object) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _ld_objects(item)
-    elif isinstance(data, dict):
-        kinds = data.get("@type")
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
-            yield data
-        if "@graph" in data:
-            yield from _ld_objects(data["@graph"])
-
-
-def _ld_text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _ld_name(value: object) -> str | None:
-    if isinstance(value, list):
-        return _ld_name(value[0]) if value else None
-    if isinstance(value, dict):
-        return _ld_text(value.get("name"))
-    return _ld_text(value)
-
-
-def _ld_authors(value: object) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    names = (_clean(_ld_name(item)) for item in items if item)
-    return tuple(n for n in names if n)
-
-
-def _meta_authors(meta: dict[str, str]) -> tuple[str, ...]:
-    author = meta.get("author") or meta.get("article:author") or meta.get("parsely-author")
-    if author and not author.startswith("http"):
-        return tuple(a.strip() for a in re.split(r";|\band\b|,", author) if a.strip())
-    return ()
-
-
-def _iso_date(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        pass
-    match = re.match(r"^(\d{4})[-/](\d{2})[-/](\d{2})", text) or re.match(
-        r"^(\d{4})(\d{2})(\d{2})(?:\b|T)", text)
-    if not match:
-        # a month without a day ("2008-01") is kept at that precision, never completed
-        month = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
-        return month.group(0) if month else None
-    try:
-        return date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return None
-
-
-def _itemprop_date(tree: _Element) -> str | None:
-    for element in tree.xpath("//*[@itemprop='datePublished']"):
-        found = _iso_date(element.get("content") or element.get("datetime"))
-        if found:
-            return found
-    return None
-
-
-def _host(url: str) -> str | None:
-    host = urlsplit(url).hostname if url.startswith("http") else None
-    return host.removeprefix("www.") if host else None
-
-
-# -- where the story sits on the page -----------------------------------------------------------
-
-
-def _main_element(tree: _Element, body: list[str]) -> _Element | None:
-    """The tightest element that holds most of the body paragraphs, or None."""
-    if not body:
-        return None
-    probes = [_key(p)[:60] for p in body]
-    candidates = [el for el in tree.iter() if isinstance(el.tag, str) and _is_main_candidate(el)]
-    found = _best_container(candidates, probes)
-    if found is None:
-        found = _best_container(_paragraph_ancestors(tree, probes), probes)
-    return found
-
-
-def _best_container(elements: list[_Element], probes: list[str]) -> _Element | None:
-    """Of the elements holding at least half the paragraphs, the one holding most, tightest."""
-    best: tuple[float, int, _Element] | None = None
-    for element in elements:
-        haystack = _key(" ".join(element.itertext()))
-        coverage = sum(1 for p in probes if p and p in haystack) / len(probes)
-        if coverage < 0.5:
-            continue
-        rank = (coverage, -len(haystack), element)
-        if best is None or rank[:2] > best[:2]:
-            best = rank
-    return best[2] if best else None
-
-
-def _is_main_candidate(element: _Element) -> bool:
-    if element.tag in ("article", "main") or element.get("role") == "main":
-        return True
-    if (element.get("itemprop") or "").lower() == "articlebody":
-        return True
-    attrs = f"{element.get('class') or ''} {element.get('id') or ''}".lower().split()
-    return bool(set(attrs) & _MAIN_WORDS)
-
-
-def _paragraph_ancestors(tree: _Element, probes: list[str]) -> list[_Element]:
-    """Fallback candidates: every ancestor of a <p> whose text is a body paragraph."""
-    found: list[_Element] = []
-    wanted = set(probes)
-    for p in tree.iter("p"):
-        if _key(" ".join(p.itertext()))[:60] in wanted:
-            found.extend(a for a in p.iterancestors() if a.tag not in ("body", "html"))
-    return list(dict.fromkeys(found))
-
-
-class _RegionFinder:
-    """Says which region of the page an element sits in, given the story's main element."""
-
-    def __init__(self, main: _Element | None):
-        self.main = main
-
-    def region(self, element: _Element) -> str:
-        for node in (element, *element.iterancestors()):
-            if node is self.main:
-                return "body"
-            if node.tag in ("body", "html"):
-                break  # page-wide classes ("has-sidebar") say nothing about one link
-            found = self._own_region(node)
-            if found:
-                return found
-        return "other"
-
-    def _own_region(self, node: _Element) -> str | None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        in_article = tag in ("header", "footer") and _inside(node, ("article",))
-        if tag in ("header", "footer") and not in_article:
-            return "nav" if tag == "header" else "footer"
-        if tag in _REGION_TAGS:
-            return _REGION_TAGS[tag]
-        role = (node.get("role") or "").lower()
-        if role in _ROLE_REGIONS and not in_article:
-            return _ROLE_REGIONS[role]
-        for region, words in _REGION_WORDS:
-            if region in ("nav", "footer") and in_article:
-                continue  # an article's own header/footer is not the site's
-            if _word_hits(node, words):
-                return region
-        return None
-
-
-# -- headline, standfirst, captions -------------------------------------------------------------
-
-
-def _headline(tree: _Element, main: _Element | None, doc: _Metadata) -> str | None:
-    """The headline a reader sees: the story's <h1>, else the metadata headline, else any <h1>."""
-    scope = _story_scope(main)
-    found = _first_h1(scope) if scope is not None else None
-    if found or doc.headline:
-        return found or doc.headline
-    found = _first_h1(tree)  # may be a site logo on some pages, hence after the metadata
-    if found:
-        return found
-    title = tree.find(".//title")
-    text = _clean(title.text_content()) if title is not None else ""
-    return re.split(r"\s+[|\u2013\u2014-]\s+", text)[0] or None
-
-
-def _first_h1(root: _Element) -> str | None:
-    for h1 in root.iter("h1"):
-        text = _clean(" ".join(h1.itertext()))
-        if len(text) >= 10:
-            return text
-    return None
-
-
-def _story_scope(main: _Element | None) -> _Element | None:
-    """The <article> (or <main>) around the body, which also holds the headline and captions."""
-    if main is None:
-        return None
-    for node in (main, *main.iterancestors()):
-        if node.tag in ("article", "main"):
-            return node
-    return main.getparent() if main.getparent() is not None else main
-
-
-def _standfirst(tree: _Element, regions: _RegionFinder, doc: _Metadata, title: str | None,
-                body: list[str]) -> str | None:
-    text = _standfirst_element(tree, regions, title) or doc.description
-    if not text:
-        return None
-    key = _key(text.rstrip(".\u2026 "))
-    if title and key == _key(title):
-        return None
-    if body and (key in _key(body[0]) or any(key == _key(p) for p in body)):
-        return None  # already the first body paragraph (or a truncated copy of it)
-    return text
-
-
-def _standfirst_element(tree: _Element, regions: _RegionFinder, title: str | None) -> str | None:
-    for element in tree.iter("p", "h2", "div", "span"):
-        if not _word_hits(element, _STANDFIRST_WORDS):
-            continue
-        if regions.region(element) not in ("body", "other"):
-            continue
-        text = _clean(" ".join(element.itertext()))
-        if 30 <= len(text) <= 600 and (not title or _key(text) != _key(title)):
-            return text
-    return None
-
-
-def _captions(tree: _Element, regions: _RegionFinder) -> list[str]:
-    out: list[str] = []
-    for element in tree.iter("figcaption"):
-        if regions.region(element) not in ("body", "other") or _in_wall(element):
-            continue
-        text = _caption_text(element)
-        if text and text not in out:
-            out.append(text)
-    return out
-
-
-def _in_wall(element: _Element) -> bool:
-    return any(_word_hits(node, words) for node in (element, *element.iterancestors())
-               for _, words in _WALL_WORDS)
-
-
-def _caption_text(element: _Element) -> str:
-    """The caption without its photo credit ("Photograph: ..."), which is not the story's."""
-    copy = deepcopy(element)
-    for node in list(copy.iter()):
-        if node is not copy and isinstance(node.tag, str) and _word_hits(node, _CREDIT_WORDS):
-            if node.getparent() is not None:
-                node.drop_tree()
-    return _clean(" ".join(copy.itertext()))
-
-
-# -- links --------------------------------------------------------------------------------------
-
-
-def _base_url(tree: _Element, page: Page, canonical: str | None) -> str | None:
-    """What relative links are relative to; None for a saved file that does not say."""
-    candidates = [page.final_url, canonical or ""]
-    base = tree.find(".//base")
-    if base is not None and base.get("href"):
-        candidates.insert(0, urljoin(page.final_url, base.get("href")))
-    return next((c for c in candidates if c.startswith(("http://", "https://"))), None)
-
-
-def _links(tree: _Element, regions: _RegionFinder, text: str,
-           base: str | None) -> tuple[Link, ...]:
-    locator = _AnchorLocator(text)
-    out = []
-    for anchor in tree.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:")):
-            continue
-        label = _clean(" ".join(anchor.itertext())) or _clean(
-            anchor.get("aria-label") or anchor.get("title") or _img_alt(anchor))
-        region = regions.region(anchor)
-        start = locator.find(label) if region in ("body", "other") else None
-        out.append(Link(href=urljoin(base, href) if base else href, text=label, start=start,
-                        end=start + len(label) if start is not None else None, region=region))
-    return tuple(out)
-
-
-def _img_alt(anchor: _Element) -> str:
-    img = anchor.find(".//img")
-    return (img.get("alt") or "") if img is not None else ""
-
-
-class _AnchorLocator:
-    """Finds anchor texts in the article text in page order, preferring the next occurrence."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.cursor = 0
-
-    def find(self, label: str) -> int | None:
-        if len(label) < 2:
-            return None
-        at = self.text.find(label, self.cursor)
-        if at < 0:
-            at = self.text.find(label)
-        if at < 0:
-            return None
-        self.cursor = at + len(label)
-        return at
 
 
 __all__ = ["JavaScriptOnlyError", "extract_article"]
