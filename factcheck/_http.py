@@ -2,6 +2,12 @@
 
 Both the story fetcher and the literature clients go through `get()`, so timeouts, Retry-After,
 backoff with jitter and the streamed size cap behave the same everywhere.
+
+Per-read timeouts alone do not bound a request: a server that trickles one byte a second never
+lets a read time out. So each `get()` has a total deadline (`http.page_deadline`, retries and
+backoff included, and never past the end of the check's budget, `factcheck.budget`): the
+session's connections register their socket while a response is read, and a watchdog timer
+shuts that socket down when the deadline passes, which ends the blocked read at once.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import email.utils
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -17,8 +24,10 @@ from datetime import timezone
 from typing import Callable, Mapping
 
 import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import __version__
+from . import __version__, budget
 from .config import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +68,84 @@ class TooLarge(TransportError):
     pass
 
 
+class DeadlineExceeded(TransportError):
+    """No complete answer within the request's total deadline (`http.page_deadline`)."""
+
+
+# -- the watchdog -------------------------------------------------------------------------------
+
+class _Watch:
+    """The deadline of one `get()` and the socket its response is being read from."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.fired = False
+        self.active = True
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired and sock is not None:
+                _shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if not self.active:
+                return
+            self.fired = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+    def close(self) -> None:
+        with self._lock:
+            self.active = False
+            self._sock = None
+
+
+def _shut(sock: socket.socket) -> None:
+    try:  # the base class's shutdown: an SSLSocket's own one would tear down its TLS state
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+_watching = threading.local()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.attach(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.attach(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with connections the watchdog can shut down."""
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
 class RateLimiter:
     """A token-spacing limiter shared by all threads of a run: at most `rate` starts per second."""
 
@@ -93,7 +180,7 @@ def make_session(settings: Settings) -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = user_agent(settings)
     session.max_redirects = settings.max_redirects
-    adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
+    adapter = _Adapter(pool_connections=8, pool_maxsize=8, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -125,7 +212,8 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _read_capped(resp: requests.Response, max_bytes: int | None, url: str) -> bytes:
+def _read_capped(resp: requests.Response, max_bytes: int | None, url: str,
+                 watch: _Watch | None = None) -> bytes:
     declared = resp.headers.get("content-length")
     if max_bytes is not None and declared and declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"response is {int(declared):,} bytes, over the {max_bytes:,}-byte cap",
@@ -137,6 +225,8 @@ def _read_capped(resp: requests.Response, max_bytes: int | None, url: str) -> by
             raise TooLarge(f"response passed the {max_bytes:,}-byte cap; aborted", url,
                            resp.status_code)
         chunks.append(chunk)
+        if watch is not None and watch.fired:
+            break
     return b"".join(chunks)
 
 
@@ -147,12 +237,62 @@ def get(session: requests.Session, url: str, settings: Settings, *,
     """GET `url`, retrying 429/5xx and connection errors with backoff; honour Retry-After.
 
     Returns the final Response whatever its status when it is not retryable (the caller decides
-    what a 404 means), or after the last retry of a retryable status.
+    what a 404 means), or after the last retry of a retryable status. The whole call, retries
+    and waits included, ends by `settings.page_deadline` and by the end of the current check's
+    budget, whichever comes first.
 
     Raises:
         TransportError: the connection failed or timed out on every attempt.
+        DeadlineExceeded: no complete answer within `page_deadline` (however slowly it came).
+        CheckBudgetExceeded: the check's budget ran out before the answer was complete.
         TooLarge: the body passed `max_bytes` (streamed; never silently truncated).
     """
+    seconds, check = settings.page_deadline, budget.current()
+    by_budget = False
+    if check is not None:
+        left = check.remaining()
+        if left <= 0:
+            raise check.exceeded()
+        if seconds <= 0 or left < seconds:
+            seconds, by_budget = left, True
+    if seconds <= 0:
+        return _get(session, url, settings, params, headers, max_bytes, limiter, sleep, None, None)
+    watch = _Watch()
+    timer = threading.Timer(seconds, watch.fire)
+    timer.daemon = True
+    _watching.watch = watch
+    timer.start()
+    try:
+        result = _get(session, url, settings, params, headers, max_bytes, limiter, sleep,
+                      time.monotonic() + seconds, watch)
+    except (TransportError, requests.RequestException) as exc:
+        if watch.fired:
+            raise _late(url, seconds, by_budget, check) from exc
+        raise
+    finally:
+        timer.cancel()
+        watch.close()
+        _watching.watch = None
+    if watch.fired:  # a body cut off by the watchdog can look complete: never use it
+        raise _late(url, seconds, by_budget, check)
+    return result
+
+
+def _late(url: str, seconds: float, by_budget: bool, check: budget.Budget | None) -> Exception:
+    if by_budget and check is not None:
+        return check.exceeded()
+    return DeadlineExceeded(f"no complete answer within {seconds:g} s (setting "
+                            f"http.page_deadline)", url)
+
+
+def _get(session: requests.Session, url: str, settings: Settings,
+         params: Mapping[str, str] | None, headers: Mapping[str, str] | None,
+         max_bytes: int | None, limiter: RateLimiter | None, sleep: Callable[[float], None],
+         deadline: float | None, watch: _Watch | None) -> Response:
+    """The attempts of `get`, none started or waited for past `deadline`."""
+    def time_left() -> float:
+        return float("inf") if deadline is None else deadline - time.monotonic()
+
     attempts = settings.retries + 1
     last_error: Exception | None = None
     for attempt in range(attempts):
@@ -162,7 +302,7 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         try:
             with session.get(url, params=params, headers=headers, timeout=settings.timeout,
                              stream=True, allow_redirects=True) as resp:
-                content = _read_capped(resp, max_bytes, url)
+                content = _read_capped(resp, max_bytes, url, watch)
                 result = Response(
                     url=url, final_url=resp.url, status=resp.status_code,
                     headers={k.lower(): v for k, v in resp.headers.items()},
@@ -175,16 +315,24 @@ def get(session: requests.Session, url: str, settings: Settings, *,
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             last_error = exc
+            if watch is not None and watch.fired:
+                raise
             logger.info("request failed (attempt %s/%s): %s: %s", attempt + 1, attempts,
                         redact(url), redact(exc))
             if attempt + 1 < attempts:
-                sleep(settings.backoff * 2 ** attempt * (1 + random.random() / 2))
+                wait = settings.backoff * 2 ** attempt * (1 + random.random() / 2)
+                if wait >= time_left():
+                    attempts = attempt + 1
+                    break
+                sleep(wait)
             continue
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                 requests.exceptions.MissingSchema):
             raise  # a bad URL is the caller's input error, not a transport failure
         except requests.RequestException as exc:
             raise TransportError(f"the request could not be made: {redact(exc)}", url) from exc
+        if watch is not None and watch.fired:
+            return result  # get() refuses it
         if result.status not in RETRY_STATUSES or attempt + 1 == attempts:
             return result
         wait = _retry_after(result.headers.get("retry-after"))
@@ -194,6 +342,9 @@ def get(session: requests.Session, url: str, settings: Settings, *,
             return result  # give up now rather than spend retries inside the server's window
         if wait is None:
             wait = settings.backoff * 2 ** attempt * (1 + random.random() / 2)
+        if wait >= time_left():
+            logger.info("status %s, no time left to retry: %s", result.status, redact(url))
+            return result
         if limiter is not None and result.status in (429, 503):
             limiter.defer(wait)  # hold back every thread of the run, not only this one
         logger.info("status %s, retrying in %.2fs: %s", result.status, wait, redact(url))

@@ -50,7 +50,7 @@ import requests
 from . import _http
 from .cache import Cache
 from .config import Settings
-from .errors import FetchError, InputError, NotHtmlError, SiteUnavailable, TooLargeError
+from .errors import FetchError, InputError, NotHtmlError, PageDeadline, SiteUnavailable, TooLargeError
 from .types import Page
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def _from_url(url: str, settings: Settings, session: requests.Session,
                          max_bytes=settings.max_page_bytes)
     except _http.TooLarge as exc:
         raise TooLargeError(f"the page is too large: {exc}: {url}", url, exc.status) from exc
+    except _http.DeadlineExceeded as exc:
+        raise PageDeadline(f"the page did not arrive in time ({exc}): {url}", url) from exc
     except _http.TransportError as exc:
         raise SiteUnavailable(f"could not fetch the page ({exc}): {url}", url, exc.status) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,

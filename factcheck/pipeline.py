@@ -19,6 +19,10 @@ source (URL | .html/.txt file | "-")
 No stage calls the next one; only this module knows the order. `check` raises the first
 FactcheckError (the CLI turns it into an exit status); `check_many` records it as a Problem and
 goes on with the next story, for batch runs.
+
+A check has a time budget (`check.budget`, factcheck.budget): every step starts only while time
+is left, and every request of the check ends by the budget's end, so a hanging site or service
+stops the check with an error that names the step instead of holding it for minutes.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import requests
 
-from . import __version__
+from . import __version__, budget
 from .config import Settings
 from .errors import CitationNotFound, FactcheckError, PaperNotFound
 from .rules import Rules, load_rules
@@ -94,6 +98,7 @@ def build_context(settings: Settings, rules: Rules | None = None) -> Context:
 
 
 def _timed(ctx: Context, stage: str, fn: Callable[[], T]) -> T:
+    budget.step(stage)  # stops the check here when its budget is spent
     started = time.perf_counter()
     try:
         return fn()
@@ -361,10 +366,12 @@ def check(source: str, ctx: Context, paper: str | None = None,
         FactcheckError: the first stage that failed (bad input, paper not found, upstream down).
     """
     ctx.timings.clear()
-    article = read_article(source, ctx, render)
-    claims = article_claims(article, ctx)
-    citations, papers, notes, article = find_papers(article, ctx, paper, paper_file, claims)
-    report = compare_texts(article, papers, ctx, citations, source, claims)
+    _ = ctx.analyzer, ctx.mention_reader  # loaded once per process, outside any story's budget
+    with budget.limit(ctx.settings.check_budget):
+        article = read_article(source, ctx, render)
+        claims = article_claims(article, ctx)
+        citations, papers, notes, article = find_papers(article, ctx, paper, paper_file, claims)
+        report = compare_texts(article, papers, ctx, citations, source, claims)
     return replace(report, warnings=report.warnings + tuple(notes)) if notes else report
 
 
