@@ -285,11 +285,10 @@ def _blocks(title: str | None, standfirst: str | None, captions: Iterable[str],
     if standfirst:
         blocks.append(_Block(standfirst, "standfirst"))
     blocks.extend(_Block(c, "caption") for c in captions)
-    seen = {match_key(b.text) for b in blocks}
-    for paragraph in body:
-        if match_key(paragraph) not in seen:  # trafilatura sometimes keeps the headline or standfirst
-            blocks.append(_Block(paragraph, "body"))
-            seen.add(match_key(paragraph))
+    # trafilatura sometimes keeps the headline, the standfirst or a caption: those copies go, but
+    # a line the body itself repeats (a meal plan's days, a table's cells) stays every time
+    parts = {match_key(b.text) for b in blocks}
+    blocks.extend(_Block(p, "body") for p in body if match_key(p) not in parts)
     return blocks
 
 

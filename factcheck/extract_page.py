@@ -84,7 +84,7 @@ def match_key(text: str) -> str:
 
 
 
-def inside(element: _Element, tags: tuple[str, ...]) -> bool:
+def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
     parent = element.getparent()
     while parent is not None:
         if parent.tag in tags:
@@ -339,7 +339,7 @@ class RegionFinder:
 
     def _own_region(self, node: _Element) -> str | None:
         tag = node.tag if isinstance(node.tag, str) else ""
-        in_article = tag in ("header", "footer") and inside(node, ("article",))
+        in_article = tag in ("header", "footer") and _inside(node, ("article",))
         if tag in ("header", "footer") and not in_article:
             return "nav" if tag == "header" else "footer"
         if tag in _REGION_TAGS:
@@ -496,4 +496,4 @@ class _AnchorLocator:
 
 __all__ = ["WALL_WORDS", "Metadata", "RegionFinder", "clean_text", "find_base_url", "find_captions",
            "find_headline", "find_links", "find_main_element", "find_standfirst", "host_of",
-           "inside", "json_ld_articles", "match_key", "page_words"]
+           "json_ld_articles", "match_key", "page_words"]
