@@ -1,16 +1,23 @@
 """Render a Report: HTML (self-contained, email-safe), Markdown, plain text, JSON.
 
 Every piece of text from a story or a paper goes through jinja2's autoescaping, so a `<script>`
-in a story shows as text. The HTML keeps its CSS in one <style> block for browsers; `inline=True`
+in a story shows as text. Markdown has its own escaping (`md_escape`, the finalizer of the
+Markdown template): every character Markdown could read as syntax is backslash-escaped, so a
+story's `[x](javascript:...)`, `![](https://tracker/)` or raw `<img>` shows as text, and links
+the report itself makes are http(s) only, percent-encoded inside their angle brackets.
+
+The HTML keeps its CSS in one <style> block for browsers; `inline=True`
 moves it into style attributes with css-inline for email clients that drop <style>.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
@@ -34,8 +41,55 @@ def templates_dir() -> Path:
 def template_environment() -> jinja2.Environment:
     """The jinja2 environment over `templates_dir()`, autoescaping HTML templates."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                              autoescape=jinja2.select_autoescape(["html", "html.j2", "md.j2"]),
+                              autoescape=jinja2.select_autoescape(["html", "html.j2"]),
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+class _MdSafe(str):
+    """Markdown the template built itself (a link), which `md_escape` leaves alone."""
+
+
+# every ASCII punctuation CommonMark lets a backslash escape, that can start syntax mid-line
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]()#+!|<>~&]|(?<!\w)_|_(?!\w)")  # not number_mismatch
+_MD_LINE_START = re.compile(r"^(\s*)(\d+)?([-=.)])")
+
+
+def md_escape(value: object) -> str:
+    """`value` as literal Markdown text: syntax characters escaped, one line."""
+    if value is None:
+        return ""
+    if isinstance(value, _MdSafe):
+        return value
+    text = " ".join(str(value).split())  # a newline would end the list item or start a block
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    start = _MD_LINE_START.match(text)
+    if start and (start.group(2) or start.group(3) in "-="):  # "- x", "= x", "12. x", "3) x"
+        text = text[:start.start(3)] + "\\" + text[start.start(3):]
+    return text
+
+
+def md_code(value: object) -> str:
+    """`value` (an identifier of ours) as an inline code span."""
+    return _MdSafe("`" + str(value or "").replace("`", "") + "`")
+
+
+def md_link(url: object) -> str:
+    """An autolink `<url>` for an http(s) URL; anything else is shown as escaped text."""
+    text = str(url or "")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return md_escape(text)
+    return _MdSafe("<" + quote(text, safe="/:?#[]@!$&'()*+,;=%~-._") + ">")
+
+
+def markdown_environment() -> jinja2.Environment:
+    """The jinja2 environment of the Markdown report: every value goes through `md_escape`."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             autoescape=False, finalize=md_escape, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["link"] = md_link
+    env.filters["code"] = md_code
+    return env
 
 
 def _highlight(text: str, span: Span, offset: int = 0) -> Markup:
@@ -170,7 +224,7 @@ def render_html(report: Report, inline: bool = False) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    return template_environment().get_template("report.md.j2").render(**_model(report))
+    return markdown_environment().get_template("report.md.j2").render(**_model(report))
 
 
 def render_text(report: Report, width: int = 100) -> str:

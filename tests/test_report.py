@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+
+import pytest
 
 from factcheck.report import render_html, render_markdown, render_text, verdict
 from factcheck.serialize import report_from_data, report_to_data, report_to_json
@@ -110,4 +113,37 @@ def test_report_html_structure_for_the_desk():
 
 def test_report_markdown_escapes_story_html():
     md = render_markdown(make_report())
-    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert "<script>" not in md and "\\<script\\>" in md
+
+
+HOSTILE = ("Click [here](javascript:alert(1)) or see ![pixel](https://tracker.example/p.png) "
+           "and <img src=x onerror=alert(2)> now.\n"
+           "1. Not a list; # not a heading; *not emphasis*; `not code`; a | table | cell.")
+
+
+def _hostile_report() -> Report:
+    base = make_report()
+    article = replace(base.article, text=HOSTILE, title="[t](javascript:alert(3))",
+                      paragraphs=(Paragraph(0, len(HOSTILE), "body"),),
+                      url="javascript:alert(4)", final_url="javascript:alert(4)")
+    finding = replace(base.findings[0], article_span=Span(0, len(HOSTILE), HOSTILE),
+                      message="The story says [this](javascript:alert(5)).")
+    paper = replace(base.papers[0], title="![x](https://tracker.example/t.png)",
+                    doi="10.5555/a>b<img src=x>")
+    return replace(base, article=article, findings=(finding,), papers=(paper,),
+                   supported=(), warnings=("<b>bold</b> ![w](https://tracker.example/w.png)",))
+
+
+def test_report_markdown_shows_story_markdown_as_text():
+    markdown_it = pytest.importorskip("markdown_it")
+    md = render_markdown(_hostile_report())
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "href=\"javascript" not in html and "<img" not in html and "<b>" not in html
+    assert 'src="' not in html and 'href="https://tracker' not in html
+    # the story's words are all still there, as text
+    assert "Click [here](javascript:alert(1))" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "*not emphasis*" in html and "<em>" not in html and "<code>not" not in html
+    assert "<ol" not in html and "<h1>Not" not in html
+    # the links the report makes itself are still links
+    assert '<a href="https://doi.org/10.5555/a%3Eb%3Cimg%20src=x%3E">' in html
