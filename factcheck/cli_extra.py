@@ -68,7 +68,8 @@ def _short(text: str | None, width: int) -> str:
 @click.option("--email", "emails", multiple=True,
               help="Send the digest and flagged stories here (repeat or comma-separate).")
 @click.option("--dry-run", is_flag=True,
-              help="Write the emails as .eml files (see --outbox) instead of sending them.")
+              help="Write the emails as .eml files (see --outbox) instead of sending them; "
+                   "needs --email (without it no email is built, and the summary says so).")
 @click.option("--outbox", type=click.Path(file_okay=False, path_type=Path),
               default=Path("reports/out/emails"), show_default=True,
               help="Where --dry-run writes its .eml files.")
@@ -77,7 +78,8 @@ def _short(text: str | None, width: int) -> str:
 @click.option("--flag-on", type=click.Choice(["low", "medium", "high"]), default="medium",
               show_default=True, help="Least severity that gives a story its own email.")
 @click.option("--no-filter", is_flag=True,
-              help="Check every story, not only those whose title or summary mentions a study.")
+              help="Check every story, not only those whose title or summary (or, for a bare "
+                   "headline, page) mentions a study.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @common_options
 def feed(feeds: tuple[str, ...], feeds_file: Path | None, emails: tuple[str, ...], dry_run: bool,
@@ -86,7 +88,9 @@ def feed(feeds: tuple[str, ...], feeds_file: Path | None, emails: tuple[str, ...
     """Check every new story in RSS/Atom feeds once, keep the results, and email the desk.
 
     Exit status: 0 done (a broken feed is reported and skipped), 2 bad input or another run in
-    progress, 3 every feed failed or an email could not be sent.
+    progress, 3 no feed could be read, 4 finished but left work undone: every story to check
+    failed, or an email stayed unsent (failed, uncertain, or interrupted and not yet resent).
+    Stories not about a study are listed on stderr and in the digest under "Not checked".
 
     Example: factcheck feed https://example.org/health/rss.xml --email desk@example.org
     """

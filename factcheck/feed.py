@@ -14,7 +14,14 @@ A story is checked once: it is known by GUID, URL or content hash (title, summar
 the feed item), and checked again only when that hash changes or when its last check failed for a
 reason that may pass (site or service down; at most `MAX_STORY_ATTEMPTS` runs). Stories that are
 not about a study are skipped by a cheap pre-filter: `rules/lexicons/study_cues.txt` on the
-title and summary.
+title and summary. When those say too little to tell (fewer than `PREFILTER_MIN_WORDS` words, e.g.
+a bare headline "Low-dose naltrexone and fibromyalgia"), the worker reads the page itself
+(`pipeline.read_article`) and the same cues decide on the story's text. Every skipped story is
+listed with its reason in the run's summary (stderr) and under "Not checked" in the digest.
+
+Exit status (`FeedRun.exit_status`): 0 done; 3 no feed could be read; 4 the run finished but left
+work undone: there were stories to check and every one failed, or an email stayed unsent (failed,
+uncertain, or interrupted by a crash and not resent because the run had no --email).
 
 Concurrency stays inside the services' rate limits and the sites' politeness: every HTTP request
 of the run goes through one `RequestGate` (per-service `RateLimiter`s at the published rates, and
@@ -48,8 +55,16 @@ import requests
 
 from . import __version__
 from .config import Settings
-from .errors import EXIT_OK, EXIT_UPSTREAM, FactcheckError, FetchError, InputError
+from .errors import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_UPSTREAM,
+    FactcheckError,
+    FetchError,
+    InputError,
+)
 from .notify import (
+    MAX_EMAIL_ATTEMPTS,
     DeliveryResult,
     EmlWriter,
     SmtpSender,
@@ -66,6 +81,10 @@ DEFAULT_WORKERS = 3
 MAX_WORKERS = 4
 MAX_STORY_ATTEMPTS = 3  # runs that retry a story whose site or services were down
 LOCK_FILENAME = "feed.lock"
+# A feed item whose title and summary hold fewer words than this says too little for the
+# pre-filter: the page is read and the study cues are looked for in the story's own text. A bare
+# headline is 4-12 words; one sentence of summary takes an item past it.
+PREFILTER_MIN_WORDS = 10
 _DOI = re.compile(r"\b10\.\d{4,9}/\S+")
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -105,19 +124,32 @@ class FeedRun:
     failed: int = 0
     seen: int = 0
     not_study: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (title or URL, reason)
     deferred: int = 0  # new stories over the run's cap, left for the next run
     check_ids: list[int] = field(default_factory=list)
     delivery: DeliveryResult | None = None
+    recovered: list[str] = field(default_factory=list)  # outbox keys a killed run left sending
     dry_run: bool = False
+    email_note: str | None = None  # why no email was built, when one might have been expected
     seconds: float = 0.0
 
     @property
+    def unsent(self) -> int:
+        """Emails this run should have delivered and did not (for sure)."""
+        if self.delivery is None:
+            return 0 if self.dry_run else len(self.recovered)
+        return self.delivery.undelivered
+
+    @property
     def exit_status(self) -> int:
-        """0 ok; 3 when every feed failed or an email could not be delivered."""
+        """0 done; 3 no feed could be read; 4 work left undone: every story to check failed,
+        or an email stayed failed, uncertain or unsent."""
         if self.feeds and len(self.feed_errors) == self.feeds:
             return EXIT_UPSTREAM
-        if self.delivery is not None and self.delivery.failed:
-            return EXIT_UPSTREAM
+        if self.failed and not self.checked:
+            return EXIT_INCOMPLETE
+        if self.unsent:
+            return EXIT_INCOMPLETE
         return EXIT_OK
 
     def summary(self) -> str:
@@ -130,14 +162,27 @@ class FeedRun:
             parts.append(f"{self.deferred} left for the next run (fetch.max_new_stories)")
         d = self.delivery
         if d is None:
-            parts.append("no email")
+            parts.append(self.email_note or "no email")
+            if self.recovered and not self.dry_run:
+                parts.append(f"{_emails(len(self.recovered))} interrupted by a crash wait for "
+                             f"a run with --email")
         elif self.dry_run:
-            parts.append(f"{len(d.written)} emails written")
+            folder = f" to {d.written[0].parent}" if d.written else ""
+            parts.append(f"{_emails(len(d.written))} written{folder}")
         else:
             extra = f", {len(d.failed)} failed" if d.failed else ""
             extra += f", {len(d.uncertain)} uncertain" if d.uncertain else ""
-            parts.append(f"{len(d.sent)} emails sent{extra}")
+            parts.append(f"{_emails(len(d.sent))} sent{extra}")
+            if d.resent:
+                parts.append(f"{_emails(len(d.resent))} resent after an interrupted run")
+        if d is not None and d.given_up:
+            parts.append(f"{_emails(len(d.given_up))} left for a human after "
+                         f"{MAX_EMAIL_ATTEMPTS} attempts (factcheck history emails)")
         return "; ".join(parts) + f" in {self.seconds:.1f}s"
+
+
+def _emails(n: int) -> str:
+    return f"{n} email{'' if n == 1 else 's'}"
 
 
 # -- reading feeds ----------------------------------------------------------------------------
@@ -167,11 +212,12 @@ def read_feed(url: str, settings: Settings, session: requests.Session) -> list[F
     Raises:
         FeedError: the feed cannot be fetched, answered an error status, or is not RSS/Atom.
     """
-    import feedparser
-
     from . import _http
-    headers: dict[str, str] = {"content-location": url}
-    if urlsplit(url).scheme.lower() in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise FeedError(f"not a usable feed URL {url}: {exc}", url) from exc
+    if scheme in ("http", "https"):
         if settings.offline:
             raise FeedError(f"offline mode: cannot read the feed {url}", url)
         try:
@@ -184,17 +230,41 @@ def read_feed(url: str, settings: Settings, session: requests.Session) -> list[F
             raise FeedError(f"not a usable feed URL {url}: {exc}", url) from exc
         if resp.status != 200:
             raise FeedError(f"the feed {url} answered HTTP {resp.status}", url, resp.status)
-        content = resp.content
-        headers["content-type"] = resp.headers.get("content-type", "")
-        base = resp.final_url
-    else:
+        return parse_feed(resp.content, url, resp.final_url,
+                          resp.headers.get("content-type", ""))
+    try:
         path = Path(urlsplit(url).path if url.startswith("file:") else url)
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise FeedError(f"cannot read the feed file {path}: {exc.strerror or exc}", url) from exc
+        content = path.read_bytes()
         base = path.resolve().as_uri()
-    parsed = feedparser.parse(content, response_headers=headers)
+    except (OSError, ValueError) as exc:
+        raise FeedError(f"cannot read the feed file {url}: "
+                        f"{getattr(exc, 'strerror', None) or exc}", url) from exc
+    # a file has no Content-Type; without one feedparser flags every file ("no Content-type
+    # specified"), which is no fault of the feed
+    return parse_feed(content, url, base, None)
+
+
+def parse_feed(content: bytes, url: str, base: str, content_type: str | None) -> list[FeedItem]:
+    """The stories in the bytes of an RSS or Atom feed.
+
+    Args:
+        content: the feed as fetched or read.
+        url: where it came from (for messages and `FeedItem.feed`).
+        base: the URL relative links resolve against.
+        content_type: the HTTP Content-Type; None for a local file (then the XML decides).
+
+    Raises:
+        FeedError: the bytes are not RSS or Atom, or hold no readable entry.
+    """
+    import feedparser
+
+    headers = {"content-location": base,
+               "content-type": content_type if content_type is not None else "application/xml"}
+    try:
+        parsed = feedparser.parse(content, response_headers=headers)
+    except Exception as exc:  # feedparser is lenient; a crash inside it is still a bad feed
+        raise FeedError(f"the feed {url} could not be parsed ({type(exc).__name__}: {exc})",
+                        url) from exc
     if not parsed.entries:
         if parsed.get("bozo"):
             reason = parsed.get("bozo_exception")
@@ -207,33 +277,58 @@ def read_feed(url: str, settings: Settings, session: requests.Session) -> list[F
                        parsed.get("bozo_exception"))
     items = []
     for entry in parsed.entries:
-        link = entry.get("link") or ""
-        if not link:
-            for alt in entry.get("links", []):
-                if alt.get("href"):
-                    link = alt["href"]
-                    break
-        link = urljoin(base, link.strip()) if link else ""
-        if urlsplit(link).scheme.lower() not in ("http", "https"):
-            logger.info("feed item without a web link, skipped: %s: %s", url, entry.get("title"))
-            continue
-        title = _plain(entry.get("title")) or None
-        summary = _plain(entry.get("summary"))
-        body = " ".join(_plain(c.get("value")) for c in entry.get("content", []))
-        items.append(FeedItem(
-            feed=url, url=link, guid=(entry.get("id") or "").strip() or None, title=title,
-            summary=summary, published=entry.get("published") or entry.get("updated"),
-            hash=content_hash(title, summary, body)))
+        item = _feed_item(entry, url, base)
+        if item is not None:
+            items.append(item)
     return items
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _feed_item(entry: Any, url: str, base: str) -> FeedItem | None:
+    link = _text_of(entry.get("link"))
+    if not link:
+        for alt in entry.get("links", []) or []:
+            if isinstance(alt, Mapping) and _text_of(alt.get("href")):
+                link = alt["href"]
+                break
+    try:
+        link = urljoin(base, link.strip()) if link else ""
+        scheme = urlsplit(link).scheme.lower()
+        host = urlsplit(link).hostname if link else None
+    except ValueError:  # "http://[::1" and other links urllib cannot split
+        scheme, host = "", None
+    title = _plain(_text_of(entry.get("title"))) or None
+    if scheme not in ("http", "https") or not host:
+        logger.info("feed item without a web link, skipped: %s: %s", url, title)
+        return None
+    summary = _plain(_text_of(entry.get("summary")))
+    body = " ".join(_plain(_text_of(c.get("value"))) for c in entry.get("content", []) or []
+                    if isinstance(c, Mapping))
+    guid = _text_of(entry.get("id")).strip() or None
+    published = _text_of(entry.get("published")) or _text_of(entry.get("updated")) or None
+    return FeedItem(feed=url, url=link, guid=guid, title=title, summary=summary,
+                    published=published, hash=content_hash(title, summary, body))
 
 
 def is_about_study(item: FeedItem, cues: frozenset[str]) -> bool:
     """True when the item's title or summary has a study cue or a DOI."""
-    text = f"{item.title or ''} {item.summary}"
+    return text_is_about_study(f"{item.title or ''} {item.summary}", cues)
+
+
+def text_is_about_study(text: str, cues: frozenset[str]) -> bool:
+    """True when `text` has a study cue (whole words, lowercase) or a DOI."""
     if _DOI.search(text) or "doi.org/" in text.lower():
         return True
     words = f" {' '.join(_WORD.findall(text.lower()))} "
     return any(f" {cue} " in words for cue in cues)
+
+
+def says_too_little(item: FeedItem) -> bool:
+    """True when the item's title and summary are too short for the pre-filter to judge."""
+    return len(_WORD.findall(f"{item.title or ''} {item.summary}".lower())) < PREFILTER_MIN_WORDS
 
 
 # -- the request gate -------------------------------------------------------------------------
@@ -350,10 +445,31 @@ def _failed_report(source: str, exc: Exception) -> Report:
                   checked_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def _check_one(url: str, workers: _Workers, check_fn: CheckFn) -> Report:
+@dataclass(frozen=True, slots=True)
+class _Skip:
+    """The worker read the page and found no study in it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    item: FeedItem
+    story: StoryRow
+    read_page_first: bool = False  # the feed item said too little: the page decides
+
+
+def _check_one(job: _Job, workers: _Workers, check_fn: CheckFn,
+               cues: frozenset[str] = frozenset()) -> Report | _Skip:
+    url = job.item.url
     try:
         if not workers.settings.offline:
             workers.robots.check(url)
+        if job.read_page_first:
+            from .pipeline import read_article
+            article = read_article(url, workers.context())
+            if not text_is_about_study(f"{article.title or ''} {article.text}", cues):
+                return _Skip("no study cue in the feed item or the page")
         return check_fn(url, workers.context())
     except FactcheckError as exc:
         logger.info("check failed: %s: %s", url, exc)
@@ -418,18 +534,21 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
         feeds: feed URLs (or local feed files).
         settings: the run's Settings; state lives in `settings.cache_dir`.
         email_to: recipients of the digest and the flagged stories' emails; none sends nothing.
-        dry_run: write the emails as .eml files under `outbox` instead of sending them.
+        dry_run: write the emails as .eml files under `outbox` instead of sending them (with
+            no `email_to` there is nothing to write; the summary says so).
         outbox: the folder for a dry run's .eml files.
         workers: threads checking stories (clamped to 1..4).
         flag_on: the least severity that gives a story its own email.
-        use_filter: skip stories without a study cue in their title or summary.
+        use_filter: skip stories without a study cue in their title or summary (or, when
+            those are shorter than PREFILTER_MIN_WORDS, in the page).
         quiet: no progress bar even on a terminal.
         check_fn: checks one story (`pipeline.check` by default; tests inject failures here).
         rules: loaded Rules (loaded once here when None).
         sender: a ready Sender (tests); an SmtpSender from the settings when None.
 
     Returns:
-        The FeedRun with its counts, summary line and exit status.
+        The FeedRun with its counts, summary line and exit status (0, 3 or 4; see the
+        module docstring).
 
     Raises:
         InputError: no feeds given; an email is wanted but no SMTP host is set; another run is
@@ -447,12 +566,16 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
     started = time.monotonic()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     result = FeedRun(run=run_id, feeds=len(feeds), dry_run=dry_run)
+    if dry_run and not email_to:
+        result.email_note = ("dry run without --email: no emails built, nothing written "
+                             f"(add --email ADDR to write them under {outbox})")
+        logger.warning("%s", result.email_note)
     gate = RequestGate(settings)
     pool = _Workers(settings, gate, rules)
     cues = pool.rules.lexicon("study_cues")
     with _run_lock(settings.cache_dir), Store.from_settings(settings) as store:
-        store.recover_interrupted()
-        todo: list[tuple[FeedItem, StoryRow]] = []
+        result.recovered = [row.key for row in store.recover_interrupted()]
+        todo: list[_Job] = []
         queued: set[int] = set()
         hashes: dict[int, set[str]] = {}  # every version of each story seen this run
         feed_session = gate.session(settings)
@@ -474,12 +597,17 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
                     if plan != "check" or story.id in queued:
                         result.seen += 1
                         continue
+                    read_page = False
                     if use_filter and not is_about_study(item, cues):
-                        store.mark_skipped(story.id, "no study cue in title or summary")
-                        result.not_study += 1
-                        continue
+                        if says_too_little(item):
+                            read_page = True  # a bare headline: the page decides (a worker)
+                        else:
+                            reason = "no study cue in the feed's title or summary"
+                            store.mark_skipped(story.id, reason, run_id)
+                            _note_skip(result, item, reason)
+                            continue
                     queued.add(story.id)
-                    todo.append((item, story))
+                    todo.append(_Job(item, story, read_page))
         finally:
             feed_session.close()
         cap = settings.max_new_stories
@@ -491,7 +619,7 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
             todo = todo[:cap]
         try:
             _check_all(todo, store, pool, check_fn, result, run_id, email_to, mail_from,
-                       flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes)
+                       flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes, cues)
         finally:
             pool.close()
         if email_to:
@@ -508,60 +636,88 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
     return result
 
 
-def _check_all(todo: list[tuple[FeedItem, StoryRow]], store: Store, pool: _Workers,
-               check_fn: CheckFn, result: FeedRun, run_id: str, email_to: Sequence[str],
-               mail_from: str, flag_on: str, workers: int, quiet: bool,
-               hashes: Mapping[int, set[str]]) -> None:
+def _note_skip(result: FeedRun, item: FeedItem, reason: str) -> None:
+    result.not_study += 1
+    result.skipped.append((item.title or item.url, reason))
+    logger.info("not checked: %s: %s", item.title or item.url, reason)
+
+
+def _check_all(todo: list[_Job], store: Store, pool: _Workers, check_fn: CheckFn,
+               result: FeedRun, run_id: str, email_to: Sequence[str], mail_from: str,
+               flag_on: str, workers: int, quiet: bool, hashes: Mapping[int, set[str]],
+               cues: frozenset[str]) -> None:
     """Check the queued stories in `workers` threads; store each as it finishes."""
     if not todo:
         return
     with _progress(len(todo), quiet) as progress:
         task = progress.add_task("check", total=len(todo))
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="factcheck-feed")
-        pending: dict[Future[Report], tuple[FeedItem, StoryRow]] = {}
+        pending: dict[Future[Report | _Skip], _Job] = {}
         queue = iter(todo)
         try:
             # keep at most `workers` stories in flight, so a kill loses at most those
-            for item, story in queue:
-                pending[executor.submit(_check_one, item.url, pool, check_fn)] = (item, story)
+            for job in queue:
+                pending[executor.submit(_check_one, job, pool, check_fn, cues)] = job
                 if len(pending) >= workers:
                     break
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    item, story = pending.pop(future)
-                    report = future.result()
-                    message_id = make_message_id("story", mail_from) if email_to else None
-                    check_id = store.record_check(report, story_id=story.id, run=run_id,
-                                                  flag_on=flag_on, email_to=email_to,
-                                                  message_id=message_id,
-                                                  hashes=sorted(hashes.get(story.id, ())))
-                    result.check_ids.append(check_id)
-                    row = store.get_check(check_id)
-                    if row.problem and not row.paper_key:
-                        result.failed += 1
+                    job = pending.pop(future)
+                    outcome = future.result()
+                    if isinstance(outcome, _Skip):
+                        store.mark_skipped(job.story.id, outcome.reason, run_id)
+                        _note_skip(result, job.item, outcome.reason)
                     else:
-                        result.checked += 1
-                    result.flagged += int(row.flagged)
+                        _store_report(outcome, job, store, result, run_id, email_to,
+                                      mail_from, flag_on, hashes)
                     progress.advance(task)
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending[executor.submit(_check_one, nxt[0].url, pool, check_fn)] = nxt
+                        pending[executor.submit(_check_one, nxt, pool, check_fn, cues)] = nxt
         finally:
             for future in pending:
                 future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _store_report(report: Report, job: _Job, store: Store, result: FeedRun, run_id: str,
+                  email_to: Sequence[str], mail_from: str, flag_on: str,
+                  hashes: Mapping[int, set[str]]) -> None:
+    message_id = make_message_id("story", mail_from) if email_to else None
+    check_id = store.record_check(report, story_id=job.story.id, run=run_id, flag_on=flag_on,
+                                  email_to=email_to, message_id=message_id,
+                                  hashes=sorted(hashes.get(job.story.id, ())))
+    result.check_ids.append(check_id)
+    row = store.get_check(check_id)
+    if row.problem and not row.paper_key:
+        result.failed += 1
+    else:
+        result.checked += 1
+    result.flagged += int(row.flagged)
+
+
 def print_summary(run: FeedRun) -> None:
-    """Print the run's summary line to stdout and each failed feed to stderr."""
+    """Print the run's summary line to stdout; failed feeds, stories not checked, emails not
+    sent and why the exit status is not 0 to stderr."""
     for _feed, error in run.feed_errors:
         print(f"factcheck: feed failed: {error}", file=sys.stderr)
+    for title, reason in run.skipped:
+        print(f"factcheck: not checked: {title} ({reason})", file=sys.stderr)
     if run.delivery is not None:
         for key, error in run.delivery.failed:
             print(f"factcheck: email not sent: {key}: {error}", file=sys.stderr)
+        for key in run.delivery.uncertain:
+            print(f"factcheck: email may not have arrived, resent next run: {key}",
+                  file=sys.stderr)
+    if run.exit_status == EXIT_INCOMPLETE:
+        why = ("every story failed to check" if run.failed and not run.checked
+               else f"{_emails(run.unsent)} not delivered")
+        print(f"factcheck: work left undone (exit {EXIT_INCOMPLETE}): {why}; "
+              f"`factcheck history` and `factcheck history emails` list it", file=sys.stderr)
     print(run.summary())
 
 
-__all__ = ["FeedError", "FeedItem", "FeedRun", "RequestGate", "is_about_study", "print_summary",
-           "read_feed", "read_feeds_file", "run_feeds"]
+__all__ = ["PREFILTER_MIN_WORDS", "FeedError", "FeedItem", "FeedRun", "RequestGate",
+           "is_about_study", "parse_feed", "print_summary", "read_feed", "read_feeds_file",
+           "run_feeds", "says_too_little", "text_is_about_study"]

@@ -15,20 +15,36 @@ receiving system can tell a copy), From, To and `Auto-Submitted: auto-generated`
 goes into headers only through `clean_header`, which drops CR, LF and other control characters, so
 a headline cannot add a header.
 
-Sending: `SmtpSender` speaks SMTP with STARTTLS or implicit TLS (`FACTCHECK_SMTP_SSL=1`) and logs
-in when a user is set. A temporary failure (a 4xx reply, a refused or dropped connection before
-the message was handed over) is retried with exponential backoff; a 5xx reply is permanent. A
-connection lost while the message itself was being handed over is *uncertain*: the server may
-have accepted it, so it is not retried (`UncertainDelivery`).
+Sending: `SmtpSender` picks its transport security from the port unless told otherwise
+(`FACTCHECK_SMTP_SSL`, `FACTCHECK_SMTP_STARTTLS`; unset means "follow the port"):
+
+```
+port 465          implicit TLS (SMTP over SSL)
+port 587          STARTTLS, required: a server that does not offer it is a permanent failure
+any other port    STARTTLS when the server's EHLO offers it, plain SMTP otherwise (25, 1025,
+                  8025 test servers); a warning when a user and password would go in clear
+```
+
+It logs in when a user is set. A temporary failure (a 4xx reply, a refused or dropped connection
+before the message was handed over) is retried with exponential backoff. A permanent one fails at
+once with the setting to change: no STARTTLS where it is required (FACTCHECK_SMTP_STARTTLS), a
+TLS handshake that fails (FACTCHECK_SMTP_SSL / STARTTLS), authentication refused
+(FACTCHECK_SMTP_USER / PASSWORD), the sender refused (FACTCHECK_MAIL_FROM), the recipients
+refused (the --email address), or any other 5xx. A connection lost while the message itself was
+being handed over is *uncertain*: the server may have accepted it, so it is not retried in this
+run (`UncertainDelivery`) and the outbox resends it once on the next run.
 
 `deliver_outbox` sends what the store's outbox holds, marking each row `sending` before and
-`sent` after, so a crashed run never sends an email twice (see factcheck.store).
+`sent` after. A run killed in between leaves it `sending`; the next run marks it `uncertain` and
+resends it once, rebuilt from the store with the same Message-ID, so the desk never misses an
+email and a mail client drops the copy it may already have (see factcheck.store).
 `--dry-run` uses `EmlWriter` instead: each message becomes a `.eml` file and the outbox is left as
 it was.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import logging
 import re
@@ -44,13 +60,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .config import Settings, SmtpSettings
 from .errors import DeliveryError, InputError
 from .report import render_html, render_text, template_environment, verdict
 from .serialize import report_to_json
-from .store import CheckRow, EmailRow, Store
+from .store import CheckRow, EmailRow, SkipRow, Store
 from .types import Report
 
 logger = logging.getLogger(__name__)
@@ -174,33 +190,69 @@ def _digest_lines(store: Store, rows: Sequence[CheckRow]) -> list[DigestLine]:
     return out
 
 
+def _not_checked_text(skips: Sequence[SkipRow]) -> str:
+    if not skips:
+        return ""
+    out = [f"Not checked ({len(skips)}): the pre-filter found no sign of a study in these; "
+           f"re-run with `factcheck check URL` if one is.", ""]
+    for skip in skips:
+        out.append(f"  - {clean_header(skip.title or skip.url, 200)} ({skip.reason})")
+    return "\n".join(out) + "\n"
+
+
+def _not_checked_html(skips: Sequence[SkipRow]) -> str:
+    if not skips:
+        return ""
+    esc = html_lib.escape
+    items = "".join(f'<li><a href="{esc(skip.url)}">{esc(skip.title or skip.url)}</a> '
+                    f'<span class="small">({esc(skip.reason)})</span></li>' for skip in skips)
+    return (f'<h2>Not checked ({len(skips)})</h2><p class="small">The pre-filter found no sign '
+            f'of a study in these; re-run with <code>factcheck check URL</code> if one is.</p>'
+            f"<ul>{items}</ul>")
+
+
+def _with_not_checked(html: str, section: str) -> str:
+    # the section goes before the footer (or the end of the body) of the rendered template
+    for mark in ('<p class="footer">', "</body>"):
+        if section and mark in html:
+            head, _, tail = html.rpartition(mark)
+            return head + section + mark + tail
+    return html + section
+
+
 def build_digest_message(store: Store, key: str, *, mail_from: str, to: Sequence[str],
                          message_id: str, date: datetime | None = None) -> EmailMessage | None:
-    """The run's digest: one line per checked story, flagged ones first; None when empty."""
+    """The run's digest: one line per checked story, flagged ones first, then a "Not checked"
+    section listing the stories the pre-filter skipped (title and reason); None when empty."""
     rows = store.digest_checks(key)
-    if not rows:
+    skips = store.digest_skips(key)
+    if not rows and not skips:
         return None
     lines = _digest_lines(store, rows)
     flagged = sum(1 for r in rows if r.flagged)
     failed = sum(1 for line in lines if line.verdict_class == "failed")
     when = (date or datetime.now(UTC)).strftime("%Y-%m-%d")
     subject = (f"[factcheck] Digest {when}: {len(rows)} stor{'y' if len(rows) == 1 else 'ies'}, "
-               f"{flagged} flagged")
+               f"{flagged} flagged" + (f", {len(skips)} not checked" if skips else ""))
     msg = _base_message(subject, mail_from, to, message_id, date)
     env = template_environment()
     model = {"lines": lines, "flagged": flagged, "failed": failed, "total": len(rows),
              "date": when}
-    msg.set_content(env.get_template("digest.txt.j2").render(**model), subtype="plain",
-                    charset="utf-8")
+    text = env.get_template("digest.txt.j2").render(**model)
+    if skips:
+        text = text.rstrip("\n") + "\n\n" + _not_checked_text(skips)
+    msg.set_content(text, subtype="plain", charset="utf-8")
     import css_inline
-    msg.add_alternative(css_inline.inline(env.get_template("digest.html.j2").render(**model)),
-                        subtype="html", charset="utf-8")
+    html = _with_not_checked(env.get_template("digest.html.j2").render(**model),
+                             _not_checked_html(skips))
+    msg.add_alternative(css_inline.inline(html), subtype="html", charset="utf-8")
     data = [{"id": r.id, "checked_at": r.checked_at, "source": r.source, "title": r.title,
              "paper": r.paper_key, "paper_title": r.paper_title, "flagged": r.flagged,
              "findings": {"high": r.high, "medium": r.medium, "low": r.low},
              "supported": r.supported, "problem": r.problem} for r in rows]
-    msg.add_attachment(json.dumps({"digest": key, "stories": data}, indent=2,
-                                  ensure_ascii=False).encode("utf-8"),
+    not_checked = [{"title": k.title, "source": k.url, "reason": k.reason} for k in skips]
+    msg.add_attachment(json.dumps({"digest": key, "stories": data, "not_checked": not_checked},
+                                  indent=2, ensure_ascii=False).encode("utf-8"),
                        maintype="application", subtype="json", filename=f"{key}.json")
     return msg
 
@@ -253,6 +305,7 @@ class SmtpSender:
         self.context = context
         self._sleep = sleep
         self._conn: smtplib.SMTP | None = None
+        self._warned_clear = False
 
     def _context(self) -> ssl.SSLContext:
         return self.context or ssl.create_default_context()
@@ -260,23 +313,65 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.smtp
         assert s.host
+        where = f"{s.host}:{s.port}"
+        implicit, starttls = transport_security(s)
         conn: smtplib.SMTP
-        if s.ssl:
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=self._context())
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+        try:
+            if implicit:
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
+                                        context=self._context())
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+        except ssl.SSLError as exc:
+            raise _tls_error(exc, where, "FACTCHECK_SMTP_SSL") from exc
         try:
             conn.ehlo()
-            if s.starttls and not s.ssl:
-                conn.starttls(context=self._context())
+            secure = implicit
+            if starttls != "off" and conn.has_extn("starttls"):
+                try:
+                    conn.starttls(context=self._context())
+                except ssl.SSLError as exc:
+                    raise _tls_error(exc, where, "FACTCHECK_SMTP_STARTTLS") from exc
                 conn.ehlo()
+                secure = True
+            elif starttls == "require":
+                why = ("port 587 needs it" if s.starttls is None
+                       else "FACTCHECK_SMTP_STARTTLS=1 asks for it")
+                raise DeliveryError(
+                    f"{where} does not offer STARTTLS and {why}; set FACTCHECK_SMTP_STARTTLS=0 to "
+                    f"send without TLS (only to a server on a trusted network), or point "
+                    f"FACTCHECK_SMTP_PORT at the server's TLS port (465 with "
+                    f"FACTCHECK_SMTP_SSL=1)")
             if s.user:
-                conn.login(s.user, s.password or "")
+                if not secure and not self._warned_clear:
+                    self._warned_clear = True
+                    logger.warning("smtp: logging in to %s without TLS, so the password goes in "
+                                   "clear; set FACTCHECK_SMTP_STARTTLS=1 (or FACTCHECK_SMTP_SSL=1) "
+                                   "for a server that offers TLS", where)
+                self._login(conn, where)
         except BaseException:
             _quiet_close(conn)
             raise
-        logger.debug("smtp: connected to %s:%s", s.host, s.port)
+        logger.debug("smtp: connected to %s (%s)", where,
+                     "implicit TLS" if implicit else f"STARTTLS {starttls}")
         return conn
+
+    def _login(self, conn: smtplib.SMTP, where: str) -> None:
+        s = self.smtp
+        try:
+            conn.login(s.user or "", s.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise  # a temporary authentication failure (454): retried by the caller
+            raise DeliveryError(f"{where} refused the login of {s.user!r}: {exc.smtp_code} "
+                                f"{_text(exc.smtp_error)}; check FACTCHECK_SMTP_USER/PASSWORD "
+                                f"(and that TLS is on if the server wants it before AUTH: "
+                                f"FACTCHECK_SMTP_STARTTLS=1)") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(f"{where} does not offer AUTH, but FACTCHECK_SMTP_USER is set; "
+                                f"unset FACTCHECK_SMTP_USER/PASSWORD for a server that needs no "
+                                f"login, or turn TLS on (FACTCHECK_SMTP_STARTTLS=1): many "
+                                f"servers offer AUTH only after STARTTLS") from exc
 
     def _ready(self) -> smtplib.SMTP:
         """An open connection, checked with NOOP so a stale one is replaced before sending."""
@@ -333,7 +428,13 @@ class SmtpSender:
             if all(400 <= c < 500 for c in codes):
                 raise _Temporary(f"{host} deferred every recipient: {exc.recipients}") from exc
             raise DeliveryError(f"{host} refused the recipients of {name}: "
-                                f"{_refusals(exc.recipients)}") from exc
+                                f"{_refusals(exc.recipients)}; check the --email address") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}") from exc
+            raise DeliveryError(f"{host} refused the sender {_text(exc.sender)} of {name}: "
+                                f"{exc.smtp_code} {_text(exc.smtp_error)}; set FACTCHECK_MAIL_FROM "
+                                f"to an address this server sends for") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
                 raise _Temporary(f"{host} answered {exc.smtp_code} {_text(exc.smtp_error)}") from exc
@@ -342,7 +443,8 @@ class SmtpSender:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             raise UncertainDelivery(f"the connection to {host} broke while {name} was being "
-                                    f"sent; it may have arrived, so it is not resent: {exc}") from exc
+                                    f"sent; it may have arrived, so the next run resends it "
+                                    f"with the same Message-ID: {exc}") from exc
         if refused:
             logger.warning("email %s: some recipients refused: %s", name, _refusals(refused))
         logger.info("email sent: %s (%s)", name, msg["Message-ID"])
@@ -362,6 +464,31 @@ class SmtpSender:
             finally:
                 _quiet_close(self._conn)
                 self._conn = None
+
+
+def transport_security(smtp: SmtpSettings) -> tuple[bool, Literal["require", "offer", "off"]]:
+    """How `SmtpSender` secures its connection: (implicit TLS?, STARTTLS mode).
+
+    `smtp.ssl` / `smtp.starttls` set (True or False) are obeyed; unset, they follow the port:
+    465 implicit TLS, 587 STARTTLS required, any other port STARTTLS when the server offers it.
+    """
+    implicit = smtp.ssl if smtp.ssl is not None else (smtp.port == 465
+                                                      and smtp.starttls is not True)
+    if implicit:
+        return True, "off"
+    if smtp.starttls is not None:
+        return False, "require" if smtp.starttls else "off"
+    return False, "require" if smtp.port == 587 else "offer"
+
+
+def _tls_error(exc: ssl.SSLError, where: str, setting: str) -> Exception:
+    """A TLS handshake failure: a dropped connection is temporary; anything else (a plain
+    server on the other end, an untrusted certificate) will fail the same way every time."""
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return _Temporary(f"the TLS handshake with {where} was cut off: {exc}")
+    return DeliveryError(f"the TLS handshake with {where} failed: {exc}; check {setting} and "
+                         f"FACTCHECK_SMTP_PORT (465 is implicit TLS, 587 STARTTLS) and that the "
+                         f"server's certificate is trusted")
 
 
 def _quiet_close(conn: smtplib.SMTP) -> None:
@@ -412,6 +539,13 @@ class DeliveryResult:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)  # sent again after an interrupted run
+    given_up: list[str] = field(default_factory=list)  # past MAX_EMAIL_ATTEMPTS, left alone
+
+    @property
+    def undelivered(self) -> int:
+        """Emails this delivery tried and did not get to the server for sure."""
+        return len(self.failed) + len(self.uncertain)
 
 
 def build_message(store: Store, row: EmailRow, mail_from: str) -> EmailMessage | None:
@@ -429,9 +563,10 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
                    dry_run: bool = False) -> DeliveryResult:
     """Send every pending email in the outbox (story emails first, then digests).
 
-    Each row is marked `sending` (committed) before the SMTP conversation and `sent` after it,
-    so a crash in between leaves it `sending`, which the next run marks `uncertain` and does not
-    resend. A dry run writes the files and leaves the outbox untouched.
+    Each row is marked `sending` (committed) before the SMTP conversation and `sent` after it.
+    A run killed in between leaves it `sending`; the next run's `Store.recover_interrupted` marks
+    it `uncertain` and this function resends it once, rebuilt with the same Message-ID (listed
+    in `resent`). A dry run writes the files and leaves the outbox untouched.
 
     Args:
         store: the history store holding the outbox.
@@ -440,13 +575,15 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
         dry_run: do not change the outbox states.
 
     Returns:
-        The keys sent, the files written, the failures and the uncertain ones.
+        The keys sent (and of those, resent), the files written, the failures, the uncertain
+        ones and those left for a human after MAX_EMAIL_ATTEMPTS runs.
     """
     result = DeliveryResult()
     for row in store.pending_emails():
         if row.attempts >= MAX_EMAIL_ATTEMPTS:
             logger.warning("email %s failed %s times; left for a human: %s", row.key,
                            row.attempts, row.error)
+            result.given_up.append(row.key)
             continue
         msg = build_message(store, row, mail_from)
         if msg is None:
@@ -456,12 +593,14 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
         if dry_run:
             sender.send(msg, row.key)
             continue
+        resend = row.state == "uncertain"
         store.mark_email(row.key, "sending")
         try:
             sender.send(msg, row.key)
         except UncertainDelivery as exc:
             store.mark_email(row.key, "uncertain", str(exc))
             result.uncertain.append(row.key)
+            logger.error("email may not have been sent: %s: %s", row.key, exc)
             continue
         except DeliveryError as exc:
             store.mark_email(row.key, "failed", str(exc))
@@ -470,6 +609,10 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
             continue
         store.mark_email(row.key, "sent")
         result.sent.append(row.key)
+        if resend:
+            result.resent.append(row.key)
+            logger.info("email resent after an interrupted run: %s (same Message-ID %s)",
+                        row.key, row.message_id)
     if isinstance(sender, EmlWriter):
         result.written = list(sender.written)
     return result
@@ -480,12 +623,15 @@ def render_digest_preview(store: Store, key: str) -> str:
     rows = store.digest_checks(key)
     env = template_environment()
     lines = _digest_lines(store, rows)
-    return env.get_template("digest.txt.j2").render(
+    text = env.get_template("digest.txt.j2").render(
         lines=lines, flagged=sum(1 for r in rows if r.flagged),
         failed=sum(1 for line in lines if line.verdict_class == "failed"), total=len(rows),
         date=datetime.now(UTC).strftime("%Y-%m-%d"))
+    skips = store.digest_skips(key)
+    return text.rstrip("\n") + "\n\n" + _not_checked_text(skips) if skips else text
 
 
 __all__ = ["DeliveryResult", "EmlWriter", "Sender", "SmtpSender", "UncertainDelivery",
            "build_digest_message", "build_message", "build_story_message", "clean_header",
-           "deliver_outbox", "make_message_id", "parse_recipients", "sender_address"]
+           "deliver_outbox", "make_message_id", "parse_recipients", "sender_address",
+           "transport_security"]

@@ -9,9 +9,14 @@ a power cut. Every change that belongs together is one transaction:
   that commit loses only the story being checked, which is still "new" on the next run; a run
   killed after it has lost nothing, and the next run sends the pending email.
 - Emails follow an outbox: `pending` -> `sending` (committed before the SMTP conversation) ->
-  `sent`. A row found in `sending` after a crash may or may not have reached the server; it is
-  marked `uncertain` and never sent again, because a duplicate is worse for the desk than a
-  line in the on-call log (`factcheck history --outbox` lists it).
+  `sent`, or `failed` (tried again on the next runs, up to notify.MAX_EMAIL_ATTEMPTS). A row
+  found in `sending` after a crash (or whose connection broke while the message was handed
+  over) may or may not have reached the server: it is marked `uncertain` and sent once more on
+  the next delivery, rebuilt from the store with the *same* Message-ID, so a mail client that
+  already has it drops the copy. The desk may see a duplicate; it never misses an email.
+  `factcheck history emails` lists every row and its state.
+- A story the pre-filter finds not about a study is `skipped` and gets a `skips` row (title, URL,
+  reason), which the next digest lists under "Not checked" so the desk sees what was left out.
 
 Tables:
 
@@ -20,6 +25,7 @@ stories   one row per story seen in a feed: guid, url, content hash, state, atte
 checks    one row per check: the report JSON, counts by severity, paper, outbox digest id
 papers    one row per paper (keyed by DOI, else PMID), its metadata as JSON
 emails    the outbox: key, kind (story | digest), state, Message-ID, recipients, attempts
+skips     one row per story skipped as not about a study: title, URL, reason, digest id
 ```
 
 Story identity for the feed job (`Store.match_story`): a story is the same story when its GUID
@@ -131,6 +137,17 @@ CREATE TABLE IF NOT EXISTS emails (
     error      TEXT
 );
 CREATE INDEX IF NOT EXISTS emails_state ON emails (state);
+CREATE TABLE IF NOT EXISTS skips (
+    id         INTEGER PRIMARY KEY,
+    story_id   INTEGER REFERENCES stories (id),
+    title      TEXT,
+    url        TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    run        TEXT,
+    skipped_at TEXT NOT NULL,
+    digest     TEXT
+);
+CREATE INDEX IF NOT EXISTS skips_digest ON skips (digest);
 """
 
 
@@ -176,6 +193,18 @@ class CheckRow:
     problem: str | None
     flagged: bool
     story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkipRow:
+    """A story left unchecked because the pre-filter found it is not about a study."""
+
+    id: int
+    story_id: int | None
+    title: str | None
+    url: str
+    reason: str
+    skipped_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,11 +377,15 @@ class Store:
         return bool(self._query("SELECT 1 FROM story_hashes WHERE story_id = ? AND hash = ?",
                                 (story_id, content_hash)))
 
-    def mark_skipped(self, story_id: int, reason: str) -> None:
-        """A story that is not about a study: remembered so it is not looked at again."""
+    def mark_skipped(self, story_id: int, reason: str, run: str | None = None) -> None:
+        """A story that is not about a study: remembered so it is not looked at again, and
+        listed (title, URL, `reason`) under "Not checked" in the next digest."""
         with self.transaction() as conn:
             conn.execute("UPDATE stories SET state = 'skipped', checked_hash = content_hash "
                          "WHERE id = ?", (story_id,))
+            conn.execute("INSERT INTO skips (story_id, title, url, reason, run, skipped_at) "
+                         "SELECT id, title, url, ?, ?, ? FROM stories WHERE id = ?",
+                         (reason, run, _now(), story_id))
         logger.debug("story skipped: %s: %s", story_id, reason)
 
     # -- checks -------------------------------------------------------------------------------
@@ -484,22 +517,29 @@ class Store:
     # -- outbox -------------------------------------------------------------------------------
 
     def recover_interrupted(self) -> list[EmailRow]:
-        """Mark emails a crashed run left in `sending` as `uncertain` (never resent); return them."""
+        """Mark emails a killed run left in `sending` as `uncertain`; return them.
+
+        They may or may not have reached the server. `pending_emails` offers them again, and
+        the next delivery resends each once with its stored Message-ID (a copy the desk's mail
+        client drops, rather than an email that never arrives).
+        """
         with self.transaction() as conn:
             rows = conn.execute("SELECT * FROM emails WHERE state = 'sending'").fetchall()
             conn.execute("UPDATE emails SET state = 'uncertain', updated = ?, error = "
-                         "'the run stopped during the SMTP conversation; not resent' "
-                         "WHERE state = 'sending'", (_now(),))
+                         "'the run stopped during the SMTP conversation; resent with the same "
+                         "Message-ID' WHERE state = 'sending'", (_now(),))
         for row in rows:
-            logger.warning("email may or may not have been sent before a crash; not resent: %s "
-                           "(%s)", row["key"], row["message_id"])
+            logger.warning("email may or may not have been sent before a crash; it will be "
+                           "resent with the same Message-ID: %s (%s)", row["key"],
+                           row["message_id"])
         return [_email(r) for r in rows]
 
     def prepare_digest(self, run: str, recipients: Sequence[str], message_id: str) -> str | None:
         """Create this run's digest row, folding in every check no digest has gone out for.
 
         Digests that were prepared but never attempted (a crashed or dry run) are dropped and
-        their checks taken into this one, so the desk gets one digest, not one per failed run.
+        their checks (and skipped stories) taken into this one, so the desk gets one digest,
+        not one per failed run.
 
         Returns:
             The digest's outbox key, or None when there is nothing to report.
@@ -512,9 +552,11 @@ class Store:
                 "attempts = 0 AND key != ?", (key,))]
             for old in stale:
                 conn.execute("UPDATE checks SET digest = NULL WHERE digest = ?", (old,))
+                conn.execute("UPDATE skips SET digest = NULL WHERE digest = ?", (old,))
                 conn.execute("DELETE FROM emails WHERE key = ?", (old,))
             todo = conn.execute("SELECT COUNT(*) FROM checks WHERE digest IS NULL AND "
                                 "story_id IS NOT NULL").fetchone()[0]
+            todo += conn.execute("SELECT COUNT(*) FROM skips WHERE digest IS NULL").fetchone()[0]
             if not todo:
                 return None
             conn.execute(
@@ -523,6 +565,7 @@ class Store:
                 (key, run, json.dumps(list(recipients)), message_id, now, now))
             conn.execute("UPDATE checks SET digest = ? WHERE digest IS NULL AND "
                          "story_id IS NOT NULL", (key,))
+            conn.execute("UPDATE skips SET digest = ? WHERE digest IS NULL", (key,))
         return key
 
     def digest_checks(self, key: str) -> list[CheckRow]:
@@ -531,9 +574,17 @@ class Store:
                            "problem IS NOT NULL, high DESC, medium DESC, low DESC, id", (key,))
         return [_check(r) for r in rows]
 
+    def digest_skips(self, key: str) -> list[SkipRow]:
+        """The stories a digest lists as not checked (not about a study), in the order seen."""
+        rows = self._query("SELECT * FROM skips WHERE digest = ? ORDER BY id", (key,))
+        return [SkipRow(id=r["id"], story_id=r["story_id"], title=r["title"], url=r["url"],
+                        reason=r["reason"], skipped_at=r["skipped_at"]) for r in rows]
+
     def pending_emails(self) -> list[EmailRow]:
-        """Emails not yet sent (pending, or failed on an earlier run), oldest first."""
-        rows = self._query("SELECT * FROM emails WHERE state IN ('pending', 'failed') "
+        """Emails to deliver: pending, failed on an earlier run, or uncertain (to be resent
+        with the same Message-ID), oldest first, story emails before digests."""
+        rows = self._query("SELECT * FROM emails WHERE state IN ('pending', 'failed', "
+                           "'uncertain') "
                            "ORDER BY kind = 'digest', created, key")
         return [_email(r) for r in rows]
 
@@ -591,5 +642,5 @@ def record_report(settings: Settings, report: Report) -> int:
         return store.record_check(report)
 
 
-__all__ = ["CheckRow", "EmailRow", "Store", "StoryRow", "content_hash", "is_flagged",
+__all__ = ["CheckRow", "EmailRow", "SkipRow", "Store", "StoryRow", "content_hash", "is_flagged",
            "record_report", "severity_counts"]

@@ -300,7 +300,11 @@ def test_feed_killed_midway_loses_nothing_and_sends_nothing_twice(stand_in, site
     assert third.checked == 0 and len(smtp.messages) == len(ids)
 
 
-def test_feed_killed_while_sending_does_not_resend(stand_in, site, tmp_path, rules, smtp):
+def test_feed_killed_while_sending_resends_with_the_same_message_id(stand_in, site, tmp_path,
+                                                                    rules, smtp):
+    """Issue 12: an email whose delivery a kill left uncertain is sent again on the next run with
+    the same Message-ID (the mail client drops the copy), and the summary says so. Before, it
+    was marked uncertain and never sent, and the run still exited 0."""
     from factcheck.notify import SmtpSender
     feeds = _standard_feeds(site)
     settings = _settings(stand_in, tmp_path, smtp)
@@ -316,11 +320,18 @@ def test_feed_killed_while_sending_does_not_resend(stand_in, site, tmp_path, rul
     assert len(smtp.messages) == 1
     first_id = smtp.message_ids()[0]
     run = run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"])
-    assert first_id not in smtp.message_ids()[1:]  # the uncertain one is not sent again
-    assert run.delivery is not None and run.delivery.sent
+    ids = smtp.message_ids()
+    assert ids.count(first_id) == 2  # resent once, under the same Message-ID
+    assert len(set(ids)) == len(ids) - 1  # and nothing else twice
+    assert run.delivery is not None and len(run.delivery.resent) == 1
+    assert "1 email resent after an interrupted run" in run.summary()
+    assert run.exit_status == 0
     with Store.from_settings(settings) as store:
-        assert [e.message_id for e in store.emails(["uncertain"])] == [first_id]
-        assert not store.pending_emails()
+        assert store.emails(["uncertain", "failed", "pending", "sending"]) == []
+    # the resent copy is the same email, rebuilt from the store
+    first, again = [m for m in smtp.messages if str(m["Message-ID"]) == first_id]
+    assert str(first["Subject"]) == str(again["Subject"])
+    assert first.get_body(("plain",)).get_content() == again.get_body(("plain",)).get_content()
 
 
 def test_feed_dry_run_writes_eml_files(stand_in, site, tmp_path, monkeypatch):

@@ -80,7 +80,9 @@ def test_store_transaction_rolls_back_whole(store, monkeypatch):
     assert store.story(s.id).state == "new"
 
 
-def test_store_outbox_recovers_sending_as_uncertain(store):
+def test_store_outbox_recovers_sending_as_uncertain_and_offers_it_again(store):
+    """Issue 12: a row a killed run left `sending` is marked uncertain and offered for one more
+    delivery with the same Message-ID (before, it was never sent again)."""
     check_id = store.record_check(make_report(), email_to=["d@news.example"], message_id="<m@x>")
     key = f"story-{check_id}"
     store.mark_email(key, "sending")
@@ -88,7 +90,26 @@ def test_store_outbox_recovers_sending_as_uncertain(store):
     uncertain = store.recover_interrupted()
     assert [e.key for e in uncertain] == [key]
     assert store.email(key).state == "uncertain"
-    assert store.pending_emails() == []
+    again = store.pending_emails()
+    assert [(e.key, e.message_id, e.state) for e in again] == [(key, "<m@x>", "uncertain")]
+    store.mark_email(key, "sending")
+    store.mark_email(key, "sent")
+    assert store.recover_interrupted() == [] and store.pending_emails() == []
+
+
+def test_store_skipped_stories_go_into_the_next_digest(store):
+    s1 = store.upsert_story("g1", "https://n.example/1", None, "Low-dose naltrexone", "h1")
+    store.mark_skipped(s1.id, "no study cue in the page", "run1")
+    assert store.story(s1.id).state == "skipped"
+    # a digest that was never attempted folds its skips into the next one, like its checks
+    assert store.prepare_digest("run1", ["d@news.example"], "<d1@x>") == "digest-run1"
+    assert store.prepare_digest("run2", ["d@news.example"], "<d2@x>") == "digest-run2"
+    skips = store.digest_skips("digest-run2")
+    assert [(k.title, k.url, k.reason) for k in skips] == [
+        ("Low-dose naltrexone", "https://n.example/1", "no study cue in the page")]
+    store.mark_email("digest-run2", "sending")
+    store.mark_email("digest-run2", "sent")
+    assert store.prepare_digest("run3", ["d@news.example"], "<d3@x>") is None
 
 
 def test_store_digest_folds_unsent_digests(store):
