@@ -1,4 +1,4 @@
-"""Score the claims stage on the public data sets in ../shared/datasets/ (see each SOURCE.md).
+"""Score the claims stage (and the article stage) on the data sets in ../shared/datasets/ (see SOURCE.md).
 
 Each `eval_*` function reads one data set, runs the NLP stage (`Analyzer`) on it and returns a
 `DatasetScore`: the figures as a dict and a Markdown table that sets them beside the published
@@ -11,8 +11,10 @@ anchor. `run_dataset_evals` runs every data set that is present and notes the on
 | `eval_bc5cdr_chemicals` | bc5cdr | DRUG entities vs Chemical mentions | test (develop on train/dev) |
 | `eval_evidence_inference` | evidence-inference-2.0 | direction + significance -> 3 labels | test (dev for rules) |
 | `eval_sci_exaggeration` | sci-exaggeration | T1: both sides' strength -> same/exaggerates/downplays | test 563 |
+| `eval_extraction_benchmark` (extract_benchmark.py) | article-extraction-benchmark | body vs trafilatura | all 181 |
 
-No model is trained: these figures measure hand-written rules against supervised anchors.
+No model is trained: these figures measure hand-written rules against supervised anchors (the
+extraction benchmark's bar is plain trafilatura, measured in the same run).
 """
 
 from __future__ import annotations
@@ -602,10 +604,12 @@ def summary_table(scores: Sequence[DatasetScore]) -> str:
         "evidence-inference-test": ("effect label, Evidence Inference test (oracle span)", "oracle_macro_f1",
                                     "BioMed RoBERTa high 0.7x (unverified)"),
         "sci-exaggeration-test": ("exaggeration T1, 563 test pairs", "macro_f1", "MT-PET ≈0.47–0.48 (unverified)"),
+        "article-extraction-benchmark": ("article body, extraction benchmark (181 pages)", "f1", "—"),
     }
     rows = []
     for s in scores:
         label, key, anchor = head.get(s.name, (s.name, "macro_f1", "—"))
+        anchor = s.details.get("anchor", anchor)  # a bar measured in the same run
         rows.append([label, s.figures.get(key, 0.0), anchor, f"{s.seconds:.1f}s"])
         if s.name == "evidence-inference-test":
             rows.append(["effect label, Evidence Inference test (abstract only)",
@@ -613,12 +617,14 @@ def summary_table(scores: Sequence[DatasetScore]) -> str:
     return _table(["data set / task", "ours (F1)", "anchor", "time"], rows)
 
 
-def run_dataset_evals(shared_dir: Path, analyzer: Any) -> str:
+def run_dataset_evals(shared_dir: Path, analyzer: Any, settings: Any = None) -> str:
     """Run every data-set evaluation whose folder is present under `shared_dir/datasets`.
 
     Args:
         shared_dir: the `../shared` folder (or one holding a `datasets/` folder).
         analyzer: a loaded Analyzer.
+        settings: the run's Settings, for the article-extraction benchmark (which scores the
+            article stage, not the claims stage); `load_settings()` when None.
 
     Returns:
         Markdown: a summary table, then each evaluation's own tables; absent data sets get a note.
@@ -634,7 +640,16 @@ def run_dataset_evals(shared_dir: Path, analyzer: Any) -> str:
             continue
         logger.info("eval: %s", folder)
         scores.append(func(datasets, analyzer))
-    parts = ["## Claims stage on public data sets", ""]
+    from .extract_benchmark import FOLDER, MARKER, eval_extraction_benchmark
+    if (datasets / FOLDER / MARKER).is_file():
+        logger.info("eval: %s", FOLDER)
+        if settings is None:
+            from .config import load_settings
+            settings = load_settings()
+        scores.append(eval_extraction_benchmark(datasets, settings))
+    else:
+        notes.append(f"- `{FOLDER}` skipped: {datasets / FOLDER} is absent.")
+    parts = ["## Claims and article stages on public data sets", ""]
     if scores:
         parts += [summary_table(scores), ""]
     parts += notes

@@ -75,7 +75,7 @@ def test_evaluate_datasets_metrics() -> None:
 
 def test_evaluate_datasets_skips_absent_folders(tmp_path, analyzer) -> None:
     out = ed.run_dataset_evals(tmp_path, analyzer)
-    assert out.count("skipped") == 5
+    assert out.count("skipped") == 6  # five claims-stage data sets and the extraction benchmark
 
 
 def test_evaluate_datasets_t1_strength(analyzer) -> None:
@@ -98,3 +98,69 @@ def test_evaluate_datasets_first_sentence(analyzer) -> None:
                              "Coffee is linked to a lower risk of death.", "abstract")
     first = ed._first_sentence(claims)
     assert len(claims) == 3 and len(first) == 2
+
+
+# measured on all 181 pages (issue 12): factcheck's body 0.964, plain trafilatura 2.3.1 0.953
+FLOOR_EXTRACTION_BODY_F1 = 0.96
+
+
+def test_evaluate_datasets_extraction_benchmark_beats_plain_trafilatura(settings) -> None:
+    from factcheck.extract_benchmark import FOLDER, eval_extraction_benchmark
+    _need(FOLDER)
+    score = eval_extraction_benchmark(DATASETS, settings)
+    figures = score.figures
+    assert figures["n"] == 181
+    assert figures["f1"] >= FLOOR_EXTRACTION_BODY_F1
+    assert figures["f1"] >= figures["bar_f1"], score.markdown
+    assert figures["precision"] >= figures["bar_precision"], score.markdown
+    assert "plain trafilatura" in score.markdown and "(the bar, this run)" in score.markdown
+
+
+_TOY_SCORER = '''
+import re
+
+
+def _words(text):
+    return set(re.findall(r"\\w+", text.lower()))
+
+
+def evaluate(truth, prediction, n_bootstrap):
+    f1s = []
+    for key, item in truth.items():
+        gold, pred = _words(item["articleBody"]), _words(prediction[key]["articleBody"])
+        both = len(gold & pred)
+        f1s.append(2 * both / (len(gold) + len(pred)) if both else 0.0)
+    mean = sum(f1s) / len(f1s)
+    return {"f1": mean, "precision": mean, "recall": mean, "accuracy": 0.0}
+
+
+def string_shingle_matching(true, pred):
+    gold, found = _words(true), _words(pred)
+    return len(gold & found), len(found - gold), len(gold - found)
+'''
+
+
+def test_evaluate_datasets_extraction_benchmark_scores_the_body_alone(tmp_path, settings) -> None:
+    """A two-page stand-in for the benchmark, with a toy scorer: the headline is not scored."""
+    import gzip
+    import json
+
+    from factcheck.extract_benchmark import FOLDER, eval_extraction_benchmark
+    folder = tmp_path / FOLDER
+    (folder / "html").mkdir(parents=True)
+    (folder / "evaluate.py").write_text(_TOY_SCORER, "utf-8")
+    truth = {}
+    for key, topic in (("a1", "walking"), ("b2", "sleeping")):
+        body = " ".join(f"Paragraph {i} says that {topic} for ten minutes a day helped the people "
+                        f"in the trial, the authors wrote in their report." for i in range(5))
+        html = (f"<html><body><article><h1>Headline words: zebra quokka {topic}</h1>"
+                + "".join(f"<p>{s.strip()}.</p>" for s in body.split(".") if s.strip())
+                + "</article></body></html>")
+        (folder / "html" / f"{key}.html.gz").write_bytes(gzip.compress(html.encode("utf-8")))
+        truth[key] = {"articleBody": body, "url": f"https://news.example.org/{key}"}
+    (folder / "ground-truth.json").write_text(json.dumps(truth), "utf-8")
+    score = eval_extraction_benchmark(tmp_path, settings.with_(min_article_chars=200))
+    assert score.figures["n"] == 2 and score.figures["refused"] == 0
+    assert score.figures["f1"] == pytest.approx(1.0)
+    assert score.figures["whole_f1"] < score.figures["f1"]  # the headline's words are extra
+    assert "| factcheck, body | 1.000 |" in score.markdown
