@@ -2,6 +2,8 @@
 
 Errors are converted here, at the boundary: a FactcheckError becomes one line on stderr and the
 exit status DESIGN.md gives (2 bad input, 3 upstream failure); `--debug` shows the traceback.
+A usage error (unknown option, missing argument, a --paper-file that does not exist) exits 64
+(EX_USAGE), not click's 2, so a script can tell a typo in its own command line from a bad story.
 """
 
 from __future__ import annotations
@@ -19,14 +21,36 @@ from . import __version__
 from ._cli_common import _write, common_options
 from .cli_extra import feed, history
 from .cli_serve import serve
-from .errors import EXIT_FINDINGS, FactcheckError, InputError
+from .errors import EXIT_FINDINGS, EXIT_USAGE, FactcheckError, InputError
 
 logger = logging.getLogger(__name__)
 
 _SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group, with usage errors on their own exit status (64)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        run = super().main
+        if not standalone_mode:
+            return run(args, prog_name, complete_var, False, **extra)
+        try:
+            value = run(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("factcheck: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(value if isinstance(value, int) else 0)
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="factcheck")
 def main() -> None:
     """factcheck: compare a health news story with the abstract of the paper it cites."""
@@ -205,7 +229,12 @@ def eval_(corpus_dir: Path, shared_dir: Path | None, details: bool, no_datasets:
     """
     from .evaluate import run_eval
     shared = shared_dir or _default_shared()
-    click.echo(run_eval(settings, corpus_dir, shared, details=details, datasets=not no_datasets))
+    text, scored = run_eval(settings, corpus_dir, shared, details=details,
+                            datasets=not no_datasets)
+    click.echo(text)
+    if not scored:
+        raise InputError(f"nothing to score: no cases under {corpus_dir} and no stories, seed or "
+                         f"data sets under {shared}; pass --corpus and --shared")
 
 
 @main.group()

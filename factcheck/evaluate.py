@@ -209,16 +209,24 @@ def _case_lines(scores: Sequence[CaseScore]) -> list[str]:
 
 
 def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = False,
-             datasets: bool = True) -> str:
-    """Every accuracy figure the project reports, as Markdown text."""
+             datasets: bool = True) -> tuple[str, int]:
+    """Every accuracy figure the project reports, as Markdown text, and how many sets it scored.
+
+    A set is the real stories, corpora/, the story pages, the seed or the data sets; 0 means
+    nothing was found to score (the caller treats that as bad input, not success).
+    """
     from .pipeline import build_context
     ctx = build_context(settings.with_(offline=True))
     out = []
+    scored = 0
     from .evaluate_stories import stories_section  # real stories first, as the README shows them
     out.append("## real stories (../shared/stories)\n")
-    out.append(stories_section(shared, details=details).rstrip())
+    section = stories_section(shared, details=details).rstrip()
+    scored += not section.startswith("(real stories not found")
+    out.append(section)
     out.append("")
     folders = corpus_cases(corpus_dir) if corpus_dir.is_dir() else []
+    scored += bool(folders)
     if folders:
         scores = evaluate_cases(folders, ctx)
         tally = Tally()
@@ -237,6 +245,7 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
         out.append(f"(no corpus cases under {corpus_dir})")
     pages = corpus_dir.parent / "pages"
     if pages.is_dir():
+        scored += 1
         from .evaluate_pages import evaluate_pages
         out.append(f"\n## story pages ({pages})\n")
         table = evaluate_pages(pages, settings.with_(offline=True), ctx.rules).rstrip()
@@ -248,6 +257,7 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
     out.append(run_resolve_eval(corpus_dir.parent, shared, details=details).rstrip())
     seed = shared / "seed"
     if (seed / "expected.json").is_file():
+        scored += 1
         scores = evaluate_cases([seed], ctx)
         s = scores[0]
         out.append("\n## seed (../shared/seed)\n")
@@ -262,6 +272,7 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
     else:
         out.append(f"\n(seed not found under {seed}; skipped)")
     if datasets and (shared / "datasets").is_dir():
+        scored += 1
         from .evaluate_datasets import run_dataset_evals
         out.append("\n## public data sets (../shared/datasets)\n")
         out.append(run_dataset_evals(shared, ctx.analyzer).rstrip())
@@ -270,4 +281,4 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
         out.append(run_check_covid(shared, ctx).rstrip())
     elif datasets:
         out.append(f"\n(data sets not found under {shared / 'datasets'}; skipped)")
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n", scored

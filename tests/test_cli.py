@@ -200,3 +200,26 @@ def test_cli_broken_history_store_keeps_the_report(env, tmp_path):
                     "--offline", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.output[result.output.index("{"):])["findings"]
+
+
+@pytest.mark.parametrize("args", [["--nope"], ["check"], ["check", "--format", "pdf", "x.html"],
+                                  ["check", "--paper-file", "/no/such/file.xml", "x.html"]])
+def test_cli_usage_errors_have_their_own_exit_status(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 64, result.output
+    assert "Usage:" in result.output
+
+
+def test_cli_help_and_version_still_exit_0():
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+    assert CliRunner().invoke(main, ["check", "--help"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--version"]).exit_code == 0
+
+
+def test_cli_eval_with_nothing_to_score_is_bad_input(env, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("eval", "--corpus", str(empty / "cases"), "--shared", str(empty),
+                    "--no-datasets")
+    assert result.exit_code == 2, result.output
+    assert "nothing to score" in result.output
