@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import http.server
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -378,3 +379,146 @@ def test_feed_workers_stay_inside_the_rate_limit(stand_in, site, tmp_path, rules
         assert statuses and 429 not in statuses
     finally:
         stand_in.rate_limits = {}
+
+
+NOT_A_STUDY_PAGE = ("<html><head><title>Ten tips for a summer picnic</title></head><body><article>"
+                    "<h1>Ten tips for a summer picnic</h1>" + "".join(
+                        f"<p>Tip {n}: pack a blanket, plenty of water, a hat and some fruit; "
+                        f"pick a shady spot near the river and take your rubbish home.</p>"
+                        for n in range(1, 11)) + "</article></body></html>").encode()
+
+
+def test_feed_bare_headline_is_decided_from_the_page(stand_in, site, tmp_path, rules, smtp):
+    """Issue 12: an item with only a title and link ("Low-dose naltrexone and fibromyalgia") was
+    counted 'not about a study' and never checked; now the page decides, and what is skipped is
+    listed in the summary and under "Not checked" in the digest."""
+    site.pages["/news/naltrexone"] = site.pages["/news/rsv-vaccine-faithful"]
+    site.pages["/news/picnic-tips"] = NOT_A_STUDY_PAGE
+    site.feeds["/feeds/rss.xml"] = rss(site, [
+        ("guid-ldn", "/news/naltrexone", "Low-dose naltrexone and fibromyalgia", ""),
+        ("guid-picnic-tips", "/news/picnic-tips", "Ten tips for a summer picnic", ""),
+        ("guid-picnic", "/news/picnic", *PICNIC)])  # says enough: skipped without a fetch
+    settings = _settings(stand_in, tmp_path, smtp)
+    run = run_feeds([site.url("/feeds/rss.xml")], settings, rules=rules, quiet=True,
+                    email_to=["desk@news.example"])
+    assert (run.checked, run.not_study) == (1, 2)
+    assert "/news/picnic" not in site.hits and "/news/picnic-tips" in site.hits
+    assert sorted(run.skipped) == [
+        ("Ten tips for a summer picnic", "no study cue in the feed item or the page"),
+        ("Ten tips for a summer picnic", "no study cue in the feed's title or summary")]
+    with Store.from_settings(settings) as store:
+        [row] = store.list_checks()
+        assert row.source == site.url("/news/naltrexone") and row.paper_key
+    [digest] = [m for m in smtp.messages if "Digest" in str(m["Subject"])]
+    assert "2 not checked" in str(digest["Subject"])
+    text = digest.get_body(("plain",)).get_content()
+    section = text[text.index("Not checked (2)"):]
+    assert section.count("Ten tips for a summer picnic") == 2
+    assert "(no study cue in the feed item or the page)" in section
+    html = digest.get_body(("html",)).get_content()
+    assert "Not checked (2)" in html and site.url("/news/picnic-tips") in html
+    # the next night nothing is fetched again for the skipped stories
+    hits = len(site.hits)
+    again = run_feeds([site.url("/feeds/rss.xml")], settings, rules=rules, quiet=True)
+    assert (again.seen, again.not_study, again.skipped) == (3, 0, [])
+    assert [h for h in site.hits[hits:] if h.startswith("/news/")] == []
+
+
+def test_feed_summary_lists_skipped_titles_on_stderr(stand_in, site, tmp_path, monkeypatch):
+    for key, value in {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(key, value)
+    site.feeds["/feeds/rss.xml"] = rss(site, [("guid-picnic", "/news/picnic", *PICNIC)])
+    result = CliRunner().invoke(feed_command, [site.url("/feeds/rss.xml"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert ("not checked: Ten tips for a summer picnic (no study cue in the feed's title or "
+            "summary)") in result.stderr
+
+
+def test_feed_every_story_failed_exits_4(stand_in, site, tmp_path, monkeypatch):
+    """Issue 12: a run whose every story failed exited 0."""
+    for key, value in {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(key, value)
+    config = tmp_path / "fast.toml"
+    config.write_text("[fetch]\nhost_delay = 0.0\n", "utf-8")
+    site.feeds["/feeds/rss.xml"] = rss(site, [(f"guid-{n}", f"/news/gone-{n}", *STORIES[s])
+                                              for n, s in enumerate(STORIES)])
+    result = CliRunner().invoke(feed_command, [site.url("/feeds/rss.xml"), "-q",
+                                               "--config", str(config)])
+    assert result.exit_code == 4, result.output
+    assert "0 checked (0 flagged, 4 failed)" in result.stdout
+    assert "work left undone (exit 4): every story failed to check" in result.stderr
+
+
+def test_feed_email_not_delivered_exits_4(stand_in, site, tmp_path, rules, smtp):
+    """Issue 12: emails that stayed unsent were exit 3 at best; now 4 (work left undone), and 0
+    once the next run has delivered them."""
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path, smtp)
+    smtp.reject(100)
+    run = run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"])
+    assert run.checked == 4 and run.delivery is not None and run.delivery.failed
+    assert run.exit_status == 4 and "failed" in run.summary()
+    smtp.reject(0)
+    again = run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"])
+    assert again.delivery is not None and len(again.delivery.sent) == len(run.delivery.failed)
+    assert again.exit_status == 0
+
+
+def test_feed_interrupted_email_without_email_option_exits_4(stand_in, site, tmp_path, rules,
+                                                             smtp):
+    from factcheck.notify import SmtpSender
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path, smtp)
+
+    class DiesAfterFirstSend(SmtpSender):
+        def send(self, msg, name):
+            super().send(msg, name)
+            raise _Killed()
+
+    with pytest.raises(_Killed):
+        run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"],
+                  sender=DiesAfterFirstSend(settings.smtp, backoff=0.01))
+    run = run_feeds(feeds, settings, rules=rules, quiet=True)  # no --email: nothing goes out
+    assert run.exit_status == 4
+    assert "1 email interrupted by a crash wait for a run with --email" in run.summary()
+
+
+def test_feed_dry_run_without_email_says_so(stand_in, site, tmp_path, monkeypatch):
+    """Issue 12: `feed --dry-run` without --email silently wrote nothing."""
+    feeds = _standard_feeds(site)
+    for key, value in {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(key, value)
+    config = tmp_path / "fast.toml"
+    config.write_text("[fetch]\nhost_delay = 0.0\n", "utf-8")
+    out = tmp_path / "emails"
+    result = CliRunner().invoke(feed_command, [*feeds, "--dry-run", "--outbox", str(out), "-q",
+                                               "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "dry run without --email: no emails built, nothing written" in result.stdout
+    assert "--email ADDR" in result.stdout and not out.exists()
+    # with --email the summary says where the files went
+    again = CliRunner().invoke(feed_command, [*feeds, "--dry-run", "--outbox", str(out), "-q",
+                                              "--config", str(config), "--email",
+                                              "desk@news.example"])
+    assert again.exit_code == 0, again.output
+    assert f"written to {out}" in again.stdout and list(out.glob("digest-*.eml"))
+
+
+def test_feed_local_file_is_not_reported_as_broken(site, tmp_path, caplog):
+    """Issue 12: a local feed file logged 'feed has errors: no Content-type specified'."""
+    import requests
+
+    from factcheck.feed import read_feed
+    path = tmp_path / "health.xml"
+    path.write_bytes(rss(site, _items(list(STORIES)[:2])))
+    settings = load_settings(env={"FACTCHECK_CACHE": str(tmp_path / "state")})
+    with caplog.at_level(logging.INFO, logger="factcheck.feed"), requests.Session() as session:
+        items = read_feed(str(path), settings, session)
+        items_uri = read_feed(path.as_uri(), settings, session)
+    assert len(items) == len(items_uri) == 2
+    assert "feed has errors" not in caplog.text and "Content-type" not in caplog.text
+    # a truly broken local file is still reported
+    path.write_bytes(rss(site, _items(list(STORIES)[:2])).replace(b"</channel>", b"<item>"))
+    with caplog.at_level(logging.WARNING, logger="factcheck.feed"), requests.Session() as session:
+        read_feed(str(path), settings, session)
+    assert "feed has errors" in caplog.text
