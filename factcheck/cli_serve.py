@@ -18,8 +18,12 @@ from ._cli_common import common_options
                    "authenticating proxy.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port).")
+@click.option("--server-name", "server_names", multiple=True, metavar="HOST[:PORT]",
+              help="A name browsers reach the form by (repeatable; behind a proxy, its public "
+                   "host:port). Requests with another Host are refused. Default: the address "
+                   "it listens on.")
 @common_options
-def serve(host: str, port: int, settings: Any) -> None:
+def serve(host: str, port: int, server_names: tuple[str, ...], settings: Any) -> None:
     """Serve the editors' web form: submit a story URL, read its HTML report.
 
     The form checks one story at a time and refuses URLs on this machine or a private network.
@@ -27,7 +31,7 @@ def serve(host: str, port: int, settings: Any) -> None:
     Example: factcheck serve --host 127.0.0.1 --port 8000
     """
     from .serve import serve as run_server
-    run_server(settings, host=host, port=port)
+    run_server(settings, host=host, port=port, server_names=server_names or None)
 
 
 __all__ = ["serve"]

@@ -8,16 +8,13 @@ Answers: 200 the report; 400 bad input (a FactcheckError with exit status 2, or 
 502 an upstream service or the story's site failed (exit status 3); 411/413/415 a malformed form
 post; 503 another check is running; 500 anything unexpected (logged, never shown).
 
-What the form refuses, and why (DESIGN.md: "only the web form refuses internal addresses"):
+What the form refuses, and why: factcheck.guard (internal addresses, also after redirects).
 
-- anything but an http(s) URL with a host: no local file paths, no `file:`, no "-";
-- a host that resolves to a loopback, private, link-local, multicast, reserved, unspecified or
-  otherwise non-global address, IPv4 or IPv6, including IPv4 carried inside IPv6
-  (`::ffff:127.0.0.1`, 6to4, NAT64). Every address the host resolves to must be public.
-  The same check runs again on every connection the story fetch opens, so a redirect to an
-  internal address, or a DNS answer that changes between the check and the fetch, is refused
-  too (`public_only_session`). The literature services are not restricted: their addresses come
-  from settings, not from the form, and may be local mirrors.
+Cross-site posts are refused (403): the form carries a token, the HMAC of a nonce the browser
+holds in a SameSite=Strict cookie, so only a page this server sent can post it; a POST whose
+Origin (or Referer) is another site, or whose Host is not one of the server's names
+(`serve --server-name`, by default the address it listens on), is refused before anything runs.
+A body shorter than its Content-Length, or one that stops arriving, is a 400, not a 500.
 
 Limits: a form body of at most `MAX_BODY_BYTES`, a URL of at most `MAX_URL_CHARS`, a request
 read within `REQUEST_TIMEOUT` seconds, and one check at a time per process (a lock; a second
@@ -27,9 +24,12 @@ login: serve on 127.0.0.1 (the default) or behind a proxy that authenticates edi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import ipaddress
 import logging
+import secrets
 import socket
 import sys
 import threading
@@ -39,13 +39,17 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import requests
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
 from .config import Settings
-from .errors import EXIT_UPSTREAM, FactcheckError, InputError
+from .errors import EXIT_UPSTREAM, FactcheckError
+from .guard import (  # noqa: F401 - the guard's names are part of the web form's interface
+    MAX_URL_CHARS,
+    InternalAddressError,
+    _PublicHTTPConnection,
+    address_problem,
+    check_story_url,
+    public_addresses,
+    public_only_session,
+)
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -55,10 +59,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024
-MAX_URL_CHARS = 2048
 MAX_PAPER_CHARS = 200
 REQUEST_TIMEOUT = 30.0  # seconds a client has to send its request
 BUSY_RETRY_AFTER = 10  # seconds, sent with a 503
+CSRF_COOKIE = "factcheck_csrf"
 
 CheckFn = Callable[[str, "str | None"], "Report"]
 
@@ -71,195 +75,6 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Cache-Control", "no-store"),
 )
-
-
-class InternalAddressError(InputError):
-    """The URL's host is this machine or a private network: the web form does not fetch it."""
-
-
-# -- which addresses are internal ---------------------------------------------------------------
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why the web form must not connect to `address`, or None when it is a public address.
-
-    IPv4 carried inside IPv6 (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4
-    `2002:aabb:ccdd::`, Teredo) is judged by the IPv4 address it carries.
-
-    Args:
-        address: an IP address, as text (an IPv6 scope such as `%eth0` is allowed) or parsed.
-
-    Returns:
-        A phrase such as "a loopback address (this machine)", or None.
-    """
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return address_problem(ip.ipv4_mapped)
-        if ip in _NAT64:
-            return address_problem(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        for inner in (ip.sixtofour, *(ip.teredo or ())):
-            if inner is not None and (problem := address_problem(inner)):
-                return f"an IPv6 address that carries {inner}, {problem}"
-    if ip.is_unspecified:
-        return "the unspecified address, which means this machine"
-    if ip.is_loopback:
-        return "a loopback address (this machine)"
-    if ip.is_link_local:
-        return "a link-local address (the local network segment, where cloud metadata services live)"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_reserved:  # before is_private, whose table also lists 240.0.0.0/4
-        return "a reserved address"
-    if ip.is_private:
-        return "a private-network address"
-    if not ip.is_global:
-        return "an address that is not publicly routable"
-    return None
-
-
-def public_addresses(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to, when every one of them is public.
-
-    Raises:
-        InputError: the host does not resolve, or is not a valid host name.
-        InternalAddressError: one of its addresses is internal (`address_problem`).
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise InputError(f"the host {host} could not be found ({exc.strerror or exc})") from exc
-    except (UnicodeError, ValueError) as exc:
-        raise InputError(f"{host!r} is not a valid host name") from exc
-    addresses: list[str] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        address = str(sockaddr[0])
-        problem = address_problem(address)
-        if problem:
-            literal = host.strip("[]").lower() == address.lower()
-            where = f"{host} is" if literal else f"{host} resolves to {address},"
-            raise InternalAddressError(
-                f"refused: {where} {problem}; the web form only checks stories on the public "
-                f"internet")
-        if address not in addresses:
-            addresses.append(address)
-    if not addresses:
-        raise InputError(f"the host {host} has no address")
-    return addresses
-
-
-def check_story_url(url: str, *, allow_internal: bool = False) -> str:
-    """The story URL an editor typed, validated for the web form.
-
-    Args:
-        url: the submitted text.
-        allow_internal: skip the address check (tests, a trusted local deployment); the scheme
-            and length checks still apply.
-
-    Returns:
-        The URL, stripped of surrounding whitespace.
-
-    Raises:
-        InputError: empty, too long, not an http(s) URL with a host (a file path, `file:`),
-            credentials in the URL, or a host that does not resolve.
-        InternalAddressError: the host is internal (see `address_problem`).
-    """
-    url = url.strip()
-    if not url:
-        raise InputError("enter the web address of the story to check")
-    if len(url) > MAX_URL_CHARS:
-        raise InputError(f"the web address is {len(url):,} characters long; the limit is "
-                         f"{MAX_URL_CHARS:,}")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        raise InputError("the web address contains spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise InputError(f"not a valid web address ({exc})") from exc
-    if parts.scheme.lower() not in ("http", "https"):
-        raise InputError("only http:// and https:// web addresses can be checked here, not file "
-                         "paths or other schemes")
-    host = parts.hostname
-    if not host:
-        raise InputError("the web address has no host name")
-    if parts.username is not None or parts.password is not None:
-        raise InputError("web addresses with a user name or password are not accepted")
-    if not allow_internal:
-        public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80))
-    return url
-
-
-# -- a requests session that only connects to public addresses ----------------------------------
-
-
-def _connect_public(conn: HTTPConnection, connect: Callable[[], socket.socket]) -> socket.socket:
-    """Open `conn`'s socket to one of its host's vetted public addresses, never another.
-
-    Resolving here, at connect time, closes the gap a redirect or a changed DNS answer would
-    open after `check_story_url`. A proxied connection (the proxy's address comes from the
-    environment, not the form) is left alone; `_PublicOnlyAdapter.send` vets its target URL.
-    """
-    if getattr(conn, "proxy", None) is not None:
-        return connect()
-    host = conn._dns_host
-    last: Exception | None = None
-    for address in public_addresses(host, conn.port or 80):
-        conn._dns_host = address  # TLS still verifies (and sends SNI for) conn.host
-        try:
-            return connect()
-        except (NewConnectionError, ConnectTimeoutError) as exc:
-            last = exc
-        finally:
-            conn._dns_host = host
-    assert last is not None
-    raise last
-
-
-class _PublicHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        return _connect_public(self, super()._new_conn)
-
-
-class _PublicHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        return _connect_public(self, super()._new_conn)
-
-
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
-
-
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
-
-
-class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
-    """Vets every request it sends (each redirect hop too) and every connection it opens."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool,
-                                                   "https": _PublicHTTPSPool}
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        check_story_url(request.url or "")
-        return super().send(request, *args, **kwargs)
-
-
-def public_only_session(settings: Settings) -> requests.Session:
-    """`_http.make_session(settings)` whose requests reach only public addresses.
-
-    A request to (or redirected to) an internal address raises InternalAddressError.
-    """
-    from ._http import make_session
-    session = make_session(settings)
-    adapter = _PublicOnlyAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def pipeline_check_fn(settings: Settings, *, allow_internal: bool = False) -> CheckFn:
@@ -320,6 +135,7 @@ _BACK_LINK = ('<p style="margin:0;padding:8px 28px;font-size:13px;background:#ee
 
 _HEADINGS = {400: "This address cannot be checked",
              411: "The form was not sent properly",
+             403: "The form could not be accepted",
              413: "The form was too large",
              415: "The form was not sent properly",
              502: "A service the check depends on failed",
@@ -340,7 +156,7 @@ def _page(title: str, body: str) -> str:
 
 
 def form_page(url: str = "", paper: str = "", problem: str | None = None,
-              status: int = 400) -> str:
+              status: int = 400, token: str = "") -> str:
     """The form, filled in with `url` and `paper`, with `problem` above it when there is one."""
     alert = ""
     if problem is not None:
@@ -354,6 +170,7 @@ def form_page(url: str = "", paper: str = "", problem: str | None = None,
 <p>Paste the address of a news story about a medical study. factcheck finds the paper it cites
 and lists, sentence by sentence, where the story says something the abstract does not.</p>
 {alert}<form method="post" action="/check" accept-charset="utf-8">
+<input type="hidden" name="csrf" value="{q(token)}">
 <div class="field">
 <label for="url">Story web address</label>
 <input id="url" name="url" type="url" required maxlength="{MAX_URL_CHARS}"
@@ -392,18 +209,82 @@ class _FormError(Exception):
         self.paper = paper
 
 
+def _cookie(environ: WSGIEnvironment, name: str) -> str | None:
+    from http.cookies import CookieError, SimpleCookie
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(environ.get("HTTP_COOKIE") or "")
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def _origin_host(value: str) -> str | None:
+    parts = urlsplit(value)
+    return parts.netloc.lower() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 class _App:
-    def __init__(self, check_fn: Callable[[], CheckFn], allow_internal: bool):
+    def __init__(self, check_fn: Callable[[], CheckFn], allow_internal: bool,
+                 server_names: Iterable[str] | None = None):
         self._check_fn = check_fn
         self._allow_internal = allow_internal
         self._busy = threading.Lock()
+        self._secret = secrets.token_bytes(32)  # per process: a restart asks for a reload
+        self._names = frozenset(n.lower() for n in server_names) if server_names else None
+
+    def _token(self, nonce: str) -> str:
+        return hmac.new(self._secret, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def _form(self, start_response: StartResponse, environ: WSGIEnvironment,
+              head: bool = False) -> Iterable[bytes]:
+        token, cookie = self._token_for(environ)
+        return self._respond(start_response, 200, form_page(token=token), head=head,
+                             extra=cookie)
+
+    def _token_for(self, environ: WSGIEnvironment | None) -> tuple[str, list[tuple[str, str]]]:
+        """The form token for this browser, and the Set-Cookie header when it needs a nonce."""
+        nonce = _cookie(environ, CSRF_COOKIE) if environ is not None else None
+        if nonce and len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum():
+            return self._token(nonce), []
+        nonce = secrets.token_urlsafe(24)
+        return self._token(nonce), [("Set-Cookie",
+                                     f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Strict")]
+
+    def _host_problem(self, environ: WSGIEnvironment) -> str | None:
+        """Why this request's Host is not one of ours (None when it is, or no names are set)."""
+        host = (environ.get("HTTP_HOST") or "").strip().lower()
+        if self._names is not None and host not in self._names:
+            return (f"this server answers as {', '.join(sorted(self._names))}, not "
+                    f"{host[:100] or 'a request without a Host'}; open the form at its address")
+        return None
+
+    def _cross_site(self, environ: WSGIEnvironment, token: str) -> str | None:
+        """Why this POST may come from another site (None when it is the form's own)."""
+        host = (environ.get("HTTP_HOST") or "").strip().lower()
+        for header in ("HTTP_ORIGIN", "HTTP_REFERER"):
+            value = (environ.get(header) or "").strip()
+            if value:
+                if value == "null" or _origin_host(value) != host:
+                    return "the form was sent from another site; open the form here and submit it"
+                break
+        nonce = _cookie(environ, CSRF_COOKIE)
+        if not nonce or not token or not hmac.compare_digest(token, self._token(nonce)):
+            return ("the form has expired or was not sent from this page; reload the form and "
+                    "submit it again")
+        return None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "/") or "/"
+        problem = self._host_problem(environ)
+        if problem is not None:
+            return self._respond(start_response, 400, _page("factcheck: wrong address", (
+                f"<main><h1>Wrong address</h1><p>{html.escape(problem)}</p></main>")))
         if path == "/":
             if method in ("GET", "HEAD"):
-                return self._respond(start_response, 200, form_page(), head=method == "HEAD")
+                return self._form(start_response, environ, head=method == "HEAD")
             return self._not_allowed(start_response, "GET, HEAD")
         if path == "/check":
             if method == "POST":
@@ -416,11 +297,15 @@ class _App:
 
     def _check(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            url, paper = self._read_form(environ)
+            url, paper, token = self._read_form(environ)
         except _FormError as exc:
-            return self._error(start_response, exc)
+            return self._error(start_response, environ=environ, exc=exc)
+        refused = self._cross_site(environ, token)
+        if refused is not None:
+            logger.info("cross-site or stale form refused: %s", refused)
+            return self._error(start_response, environ=environ, exc=_FormError(403, refused))
         if not self._busy.acquire(blocking=False):
-            return self._error(start_response, _FormError(
+            return self._error(start_response, environ=environ, exc=_FormError(
                 503, "another check is running; this server runs one at a time. Try again in "
                 "a few seconds.", url, paper), extra=[("Retry-After", str(BUSY_RETRY_AFTER))])
         try:
@@ -431,10 +316,11 @@ class _App:
             except FactcheckError as exc:
                 status = 502 if exc.exit_status == EXIT_UPSTREAM else 400
                 logger.info("check refused or failed (%s): %s", status, exc)
-                return self._error(start_response, _FormError(status, str(exc), url, paper))
+                return self._error(start_response, environ=environ,
+                                   exc=_FormError(status, str(exc), url, paper))
             except Exception:
                 logger.exception("the check of %s failed unexpectedly", url)
-                return self._error(start_response, _FormError(
+                return self._error(start_response, environ=environ, exc=_FormError(
                     500, "the check failed unexpectedly; the error is in the server's log",
                     url, paper))
             from .report import render_html
@@ -443,7 +329,7 @@ class _App:
             self._busy.release()
         return self._respond(start_response, 200, page)
 
-    def _read_form(self, environ: WSGIEnvironment) -> tuple[str, str]:
+    def _read_form(self, environ: WSGIEnvironment) -> tuple[str, str, str]:
         kind = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         if kind != "application/x-www-form-urlencoded":
             raise _FormError(415, "send the form as application/x-www-form-urlencoded")
@@ -455,7 +341,13 @@ class _App:
         if int(declared) > MAX_BODY_BYTES:
             raise _FormError(413, f"the form is {int(declared):,} bytes; the limit is "
                                   f"{MAX_BODY_BYTES:,}")
-        body = environ["wsgi.input"].read(int(declared))
+        try:
+            body = environ["wsgi.input"].read(int(declared))
+        except (OSError, ValueError) as exc:  # the client stopped sending (timeout, reset)
+            raise _FormError(400, "the form did not arrive whole; submit it again") from exc
+        if len(body) < int(declared):
+            raise _FormError(400, f"the form arrived incomplete ({len(body):,} of "
+                                  f"{int(declared):,} bytes); submit it again")
         try:
             fields = parse_qs(body.decode("utf-8"), keep_blank_values=True,
                               strict_parsing=False, max_num_fields=10)
@@ -463,16 +355,20 @@ class _App:
             raise _FormError(400, f"the form could not be read ({exc})") from exc
         url = (fields.get("url") or [""])[0]
         paper = (fields.get("paper") or [""])[0].strip()
+        token = (fields.get("csrf") or [""])[0].strip()
         if len(paper) > MAX_PAPER_CHARS:
             raise _FormError(400, f"the DOI or PMID is longer than {MAX_PAPER_CHARS} characters",
                              url[:MAX_URL_CHARS])
-        return url, paper
+        return url, paper, token
 
     def _error(self, start_response: StartResponse, exc: _FormError,
-               extra: list[tuple[str, str]] | None = None) -> Iterable[bytes]:
+               extra: list[tuple[str, str]] | None = None,
+               environ: WSGIEnvironment | None = None) -> Iterable[bytes]:
         url = exc.url if len(exc.url) <= MAX_URL_CHARS else ""
+        token, cookie = self._token_for(environ)  # the form shown again can be resubmitted
         return self._respond(start_response, exc.status,
-                             form_page(url, exc.paper, str(exc), exc.status), extra=extra)
+                             form_page(url, exc.paper, str(exc), exc.status, token),
+                             extra=[*(extra or []), *cookie])
 
     def _not_allowed(self, start_response: StartResponse, allow: str) -> Iterable[bytes]:
         return self._respond(start_response, 405, _page("factcheck: method not allowed", (
@@ -490,7 +386,8 @@ class _App:
 
 
 def make_app(settings: Settings, *, allow_internal: bool = False,
-             check_fn: CheckFn | None = None) -> WSGIApplication:
+             check_fn: CheckFn | None = None,
+             server_names: Iterable[str] | None = None) -> WSGIApplication:
     """The web form as a WSGI application.
 
     Args:
@@ -499,6 +396,8 @@ def make_app(settings: Settings, *, allow_internal: bool = False,
             local deployment). The web form's default is to refuse them.
         check_fn: `check_fn(url, paper) -> Report`; by default `pipeline_check_fn(settings)`,
             built on the first check (one Context for the life of the process).
+        server_names: the Host values ("host:port") the server answers to; None accepts any
+            Host (posts must still come from the same origin with a valid form token).
 
     Returns:
         A WSGI callable: GET / the form, POST /check the report or an error page.
@@ -510,7 +409,7 @@ def make_app(settings: Settings, *, allow_internal: bool = False,
             built.append(pipeline_check_fn(settings, allow_internal=allow_internal))
         return built[0]
 
-    return _App(get_check_fn, allow_internal)
+    return _App(get_check_fn, allow_internal, server_names)
 
 
 # -- the server -------------------------------------------------------------------------------------
@@ -554,11 +453,35 @@ def make_http_server(app: WSGIApplication, host: str = "127.0.0.1", port: int = 
     return make_server(host, port, app, server_class=_Server, handler_class=_Handler)
 
 
+def default_server_names(host: str, port: int) -> list[str] | None:
+    """The Host values a server on host:port answers to by default (None: any, for 0.0.0.0)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None and address.is_unspecified:
+        return None
+    if address is None:
+        names = [f"{host.lower()}:{port}"]
+    else:
+        names = [f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"]
+    if address is not None and address.is_loopback:
+        names += [f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"]
+    if port in (80, 443):  # browsers leave the default port out of Host
+        names += [name.rsplit(":", 1)[0] for name in names]
+    return sorted(set(names))
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
-          allow_internal: bool = False) -> None:
-    """Serve the web form on host:port until interrupted."""
-    app = make_app(settings, allow_internal=allow_internal)
-    with make_http_server(app, host, port) as server:
+          allow_internal: bool = False, server_names: Iterable[str] | None = None) -> None:
+    """Serve the web form on host:port until interrupted.
+
+    `server_names` are the "host:port" values browsers reach it by (behind a proxy: the public
+    name); by default the listening address, and any Host when listening on every interface.
+    """
+    with make_http_server(make_app(settings, allow_internal=allow_internal), host, port) as server:
+        names = list(server_names or []) or default_server_names(host, server.server_port)
+        server.set_app(make_app(settings, allow_internal=allow_internal, server_names=names))
         shown = f"[{host}]" if ":" in host else host
         print(f"factcheck: serving the web form on http://{shown}:{server.server_port}/ "
               f"(Ctrl-C to stop)", file=sys.stderr)
@@ -569,10 +492,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
         if not loopback:
             print("factcheck: warning: the form has no login; put it behind a proxy that "
                   "authenticates editors", file=sys.stderr)
+        if names is None:
+            print("factcheck: warning: listening on every interface with no --server-name: "
+                  "any Host header is accepted (posts must still come from the form)",
+                  file=sys.stderr)
         server.serve_forever()
 
 
 __all__ = ["MAX_BODY_BYTES", "MAX_URL_CHARS", "InternalAddressError", "address_problem",
-           "check_story_url", "form_page", "make_app", "make_http_server", "pipeline_check_fn",
+           "check_story_url", "default_server_names", "form_page", "make_app", "make_http_server", "pipeline_check_fn",
            "public_addresses", "public_only_session", "serve"]
 

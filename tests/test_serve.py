@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import http.client
 import http.server
+import re
+import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -30,6 +32,7 @@ from factcheck.serve import (
     _PublicHTTPConnection,
     address_problem,
     check_story_url,
+    default_server_names,
     make_app,
     make_http_server,
     pipeline_check_fn,
@@ -85,8 +88,9 @@ def story_site(directory: Path) -> Iterator[str]:
 
 
 def request(url: str, data: bytes | None = None, method: str | None = None,
-            content_type: str = "application/x-www-form-urlencoded") -> Answer:
-    req = urllib.request.Request(url, data=data, method=method)
+            content_type: str = "application/x-www-form-urlencoded",
+            headers: dict[str, str] | None = None) -> Answer:
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         req.add_header("Content-Type", content_type)
     try:
@@ -97,8 +101,20 @@ def request(url: str, data: bytes | None = None, method: str | None = None,
             return Answer(exc.code, exc.headers, exc.read().decode("utf-8"))
 
 
-def post(base: str, url: str, paper: str = "") -> Answer:
-    return request(f"{base}/check", urllib.parse.urlencode({"url": url, "paper": paper}).encode())
+def form_token(base: str) -> tuple[str, str]:
+    """What a browser holds after opening the form: its CSRF field and its cookie."""
+    answer = request(f"{base}/")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', answer.body).group(1)
+    cookie = answer.headers["Set-Cookie"].split(";")[0]
+    return token, cookie
+
+
+def post(base: str, url: str, paper: str = "", headers: dict[str, str] | None = None) -> Answer:
+    """Submit the form as a browser does: open it first, then post with its token and cookie."""
+    token, cookie = form_token(base)
+    return request(f"{base}/check",
+                   urllib.parse.urlencode({"url": url, "paper": paper, "csrf": token}).encode(),
+                   headers={"Cookie": cookie, "Origin": base, **(headers or {})})
 
 
 @pytest.fixture
@@ -373,3 +389,87 @@ def test_serve_command_help_has_an_example():
     assert result.exit_code == 0
     assert "--host" in result.output and "--port" in result.output
     assert "Example: factcheck serve" in result.output
+
+
+# -- cross-site posts, foreign hosts, broken bodies ----------------------------------------------
+
+
+def test_serve_refuses_a_post_without_the_form_token(refusing):
+    body = urllib.parse.urlencode({"url": "https://example.org/story"}).encode()
+    answer = request(f"{refusing}/check", body)
+    assert answer.status == 403
+    assert "reload the form" in answer.body
+    # the page shown again carries a fresh token, so the editor can simply resubmit
+    assert 'name="csrf" value="' in answer.body and "Set-Cookie" in answer.headers
+
+
+def test_serve_refuses_a_token_from_another_browser(refusing):
+    token, _ = form_token(refusing)
+    _, other_cookie = form_token(refusing)
+    body = urllib.parse.urlencode({"url": "https://example.org/story", "csrf": token}).encode()
+    answer = request(f"{refusing}/check", body, headers={"Cookie": other_cookie})
+    assert answer.status == 403
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:1"])
+def test_serve_refuses_a_cross_origin_post(refusing, origin):
+    answer = post(refusing, "https://example.org/story", headers={"Origin": origin})
+    assert answer.status == 403 and "another site" in answer.body
+
+
+def test_serve_refuses_a_referer_from_another_site(refusing):
+    token, cookie = form_token(refusing)
+    body = urllib.parse.urlencode({"url": "https://example.org/story", "csrf": token}).encode()
+    answer = request(f"{refusing}/check", body, headers={
+        "Cookie": cookie, "Referer": "https://evil.example/page"})
+    assert answer.status == 403
+
+
+def test_serve_refuses_a_foreign_host_header(settings):
+    app = make_app(settings, check_fn=_never_called)
+    server = make_http_server(app, "127.0.0.1", 0)
+    names = default_server_names("127.0.0.1", server.server_port)
+    server.set_app(make_app(settings, check_fn=_never_called, server_names=names))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        assert request(f"{base}/").status == 200
+        assert request(f"http://localhost:{server.server_port}/").status == 200
+        answer = request(f"{base}/", headers={"Host": "attacker.example"})
+        assert answer.status == 400 and "attacker.example" in answer.body
+        # a post with a foreign Host is refused even with a valid token and a matching Origin
+        answer = post(base, "https://example.org/story", headers={
+            "Host": "attacker.example", "Origin": "http://attacker.example"})
+        assert answer.status == 400
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_default_server_names():
+    assert default_server_names("127.0.0.1", 8000) == [
+        "127.0.0.1:8000", "[::1]:8000", "localhost:8000"]
+    assert default_server_names("0.0.0.0", 8000) is None
+    assert "news.example" in default_server_names("news.example", 80)
+
+
+def test_serve_a_body_shorter_than_its_content_length_is_400_not_500(settings, caplog):
+    app = make_app(settings, check_fn=_never_called)
+    with running(app) as base:
+        token, cookie = form_token(base)
+        parts = urllib.parse.urlsplit(base)
+        body = urllib.parse.urlencode({"url": "https://example.org/", "csrf": token}).encode()
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(b"POST /check HTTP/1.1\r\nHost: " + parts.netloc.encode()
+                         + b"\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         + b"Cookie: " + cookie.encode() + b"\r\n"
+                         + f"Content-Length: {len(body) + 500}\r\n\r\n".encode() + body)
+            sock.shutdown(socket.SHUT_WR)  # the client stops: 500 bytes never come
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    assert b"incomplete" in answer
+    assert "Traceback" not in caplog.text
