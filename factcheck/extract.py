@@ -16,6 +16,8 @@ each Paragraph's offsets are exact (`text[p.start:p.end]`).
 
 Hostile pages (`rules/pages/` holds the phrases and language words, as data):
 
+- binary data served or saved as HTML or text (control characters, undecodable bytes) is a
+  `NotHtmlError` "not a text page", before any parsing;
 - cookie-banner and paywall prompts that slip into the body are dropped; a page that is only a
   cookie wall is an ExtractionError;
 - a paywall teaser gives a warning "Only a teaser is visible ..." in `Article.warnings` (or an
@@ -28,6 +30,10 @@ Hostile pages (`rules/pages/` holds the phrases and language words, as data):
 
 For plain text, the first non-empty line is the title and every other non-empty line a body
 paragraph.
+
+Garbled HTML raises nothing but FactcheckError subclasses, extraction time grows about linearly
+with the page (tests/test_extract_robust.py), and trafilatura's own log lines are debugging logs
+(shown with -vv), so an error stays one line on stderr.
 
 `extract_body.py` runs trafilatura; `extract_page.py` reads the page's metadata, regions,
 headline, standfirst, captions and links. This module puts them together.
@@ -45,7 +51,7 @@ from typing import Any, Iterable
 from lxml.etree import _Element
 
 from .config import Settings
-from .errors import ExtractionError
+from .errors import ExtractionError, NotHtmlError
 from .extract_body import body_paragraphs, parse_html
 from .extract_page import (
     WALL_WORDS,
@@ -73,6 +79,13 @@ _SPACE = re.compile(r"\s+")
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
+
+# control characters other than tab, newlines and form feed, C1 controls, and U+FFFD (what
+# undecodable bytes become); a text page has next to none of them, binary data a tenth or more
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+BINARY_SAMPLE_CHARS = 65536  # how much of the page the binary test reads
+BINARY_SHARE = 0.10  # this share of odd characters (above) and the page is binary data
+BINARY_NUL_SHARE = 0.01  # or this share of NUL characters alone
 
 MIN_LANGUAGE_WORDS = 30  # fewer words than this and the page's lang attribute is trusted
 MIN_LANGUAGE_SHARE = 0.05  # the winning language's (weighted) function words: this share of words
@@ -139,10 +152,13 @@ def extract_article(page: Page, settings: Settings, rules: Rules | None = None) 
         language and `warnings` about the page (paywall teaser, live blog, not English).
 
     Raises:
+        NotHtmlError: the content is binary data (an image, an archive, ...) that was served or
+            saved as HTML or text: "not a text page".
         JavaScriptOnlyError: the page is a JavaScript shell; the message says how to render it.
         ExtractionError: the page's main text is shorter than `settings.min_article_chars`; the
             message says what was found and whether it is a cookie wall or a paywall teaser.
     """
+    _refuse_binary(page)
     page_rules = _PageRules.from_rules(rules)
     if page.content_type == "text/plain":
         return _plain_article(page, settings, page_rules)
@@ -190,7 +206,23 @@ def extract_article(page: Page, settings: Settings, rules: Rules | None = None) 
                    warnings=tuple(warnings))
 
 
-# -- walls, teasers and language ----------------------------------------------------------------
+# -- binary content, walls, teasers and language -----------------------------------------------
+
+
+def _refuse_binary(page: Page) -> None:
+    """Binary data served as text/html (or saved as .html) is not a page with a story in it."""
+    sample = page.html[:BINARY_SAMPLE_CHARS]
+    if not sample:
+        return
+    odd = len(_NOT_TEXT.findall(sample)) / len(sample)
+    nul = sample.count("\x00") / len(sample)
+    if odd >= BINARY_SHARE or nul >= BINARY_NUL_SHARE:
+        raise NotHtmlError(
+            f"not a text page: {odd:.0%} of its first {len(sample)} characters are control "
+            f"characters or bytes that decode to nothing (binary data such as an image or an "
+            f"archive, or text in an encoding it does not declare): {page.url}",
+            page.url, page.status, "application/octet-stream")
+
 
 
 def _is_wall_paragraph(text: str, rules: _PageRules) -> bool:

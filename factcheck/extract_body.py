@@ -14,8 +14,11 @@ from .extract_page import clean_text
 
 logger = logging.getLogger(__name__)
 
-_BLOCKS = frozenset({"p", "head", "item", "quote", "cell", "code"})  # a paragraph each
-_INLINE = frozenset({"hi", "ref", "del", "span"})  # part of the text around them
+# whose log lines become debugging logs (see quiet_dependency_logs)
+DEPENDENCY_LOGGERS = frozenset({"trafilatura", "htmldate", "courlan", "justext"})
+# the elements of trafilatura's output tree that are a paragraph each, and the inline ones
+_BLOCKS = frozenset({"p", "head", "item", "quote", "cell", "code"})
+_INLINE = frozenset({"hi", "ref", "del", "span"})
 
 
 def parse_html(markup: str) -> _Element:
@@ -28,9 +31,36 @@ def parse_html(markup: str) -> _Element:
         raise ExtractionError(f"the page is not readable HTML: {exc}") from exc
 
 
+class _DebugOnly(logging.Filter):
+    """Passes a dependency's log record on as DEBUG, and only when factcheck logs at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger("factcheck").isEnabledFor(logging.DEBUG)
+
+
+_DEBUG_ONLY = _DebugOnly()
+
+
+def quiet_dependency_logs() -> None:
+    """Make trafilatura's and its dependencies' log lines debugging logs (shown with -vv).
+
+    They log ERROR and WARNING for pages that are merely empty or odd ("empty HTML tree",
+    "discarding data"), which would break the CLI's one-line error on stderr. A filter on a
+    logger sees only the records logged to that very logger, so every module logger of theirs
+    gets one (loggers made since the last call included); calling again is cheap and harmless.
+    """
+    for name in list(logging.root.manager.loggerDict):
+        if name.partition(".")[0] in DEPENDENCY_LOGGERS:
+            dependency = logging.getLogger(name)
+            if _DEBUG_ONLY not in dependency.filters:
+                dependency.addFilter(_DEBUG_ONLY)
+
+
 def body_paragraphs(markup: str, url: str, min_chars: int) -> list[str]:
     """The body paragraphs trafilatura finds, with a recall-oriented second pass when the first
     finds fewer than `min_chars` characters."""
+    quiet_dependency_logs()
     paragraphs = _trafilatura_paragraphs(markup, url, favor_recall=False)
     if sum(map(len, paragraphs)) < min_chars:
         recall = _trafilatura_paragraphs(markup, url, favor_recall=True)
@@ -89,4 +119,5 @@ def tree_paragraphs(body: _Element) -> list[str]:
     return out
 
 
-__all__ = ["body_paragraphs", "parse_html", "tree_paragraphs"]
+__all__ = ["DEPENDENCY_LOGGERS", "body_paragraphs", "parse_html", "quiet_dependency_logs",
+           "tree_paragraphs"]

@@ -68,6 +68,7 @@ _DATE_META = ("article:published_time", "og:published_time", "datepublished", "d
               "pubdate", "publishdate", "publish-date", "publication_date", "dc.date",
               "dc.date.issued", "dcterms.created", "dcterms.date", "sailthru.date",
               "parsely-pub-date", "citation_publication_date", "article.published")
+_LD_DEPTH = 8  # lists and @graphs nested deeper than this hold no story's metadata
 _WORD_SPLIT = re.compile(r"[\s_-]+")
 _SPACE = re.compile(r"\s+")
 
@@ -190,9 +191,11 @@ def _json_ld_blocks(tree: _Element) -> Iterator[object]:
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            yield json.loads(script.text)
-        except ValueError:
+            data = json.loads(script.text)
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             logger.debug("skipping malformed JSON-LD block")
+            continue
+        yield data
 
 
 def _ld_is(obj: dict[str, Any], kind: str) -> bool:
@@ -201,17 +204,19 @@ def _ld_is(obj: dict[str, Any], kind: str) -> bool:
     return any(isinstance(k, str) and k.lower() == kind for k in kinds)
 
 
-def _ld_objects(data: object) -> Iterator[dict[str, Any]]:
+def _ld_objects(data: object, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > _LD_DEPTH:
+        return
     if isinstance(data, list):
         for item in data:
-            yield from _ld_objects(item)
+            yield from _ld_objects(item, depth + 1)
     elif isinstance(data, dict):
         kinds = data.get("@type")
         kinds = kinds if isinstance(kinds, list) else [kinds]
         if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
             yield data
         if "@graph" in data:
-            yield from _ld_objects(data["@graph"])
+            yield from _ld_objects(data["@graph"], depth + 1)
 
 
 def _ld_text(value: object) -> str | None:
@@ -268,7 +273,10 @@ def _itemprop_date(tree: _Element) -> str | None:
 
 
 def host_of(url: str) -> str | None:
-    host = urlsplit(url).hostname if url.startswith("http") else None
+    try:
+        host = urlsplit(url).hostname if url.startswith("http") else None
+    except ValueError:  # "http://[" and other URLs urllib cannot split
+        return None
     return host.removeprefix("www.") if host else None
 
 
@@ -449,7 +457,7 @@ def find_base_url(tree: _Element, page: Page, canonical: str | None) -> str | No
     candidates = [page.final_url, canonical or ""]
     base = tree.find(".//base")
     if base is not None and base.get("href"):
-        candidates.insert(0, urljoin(page.final_url, base.get("href")))
+        candidates.insert(0, _absolute(page.final_url, base.get("href")))
     return next((c for c in candidates if c.startswith(("http://", "https://"))), None)
 
 
@@ -465,9 +473,17 @@ def find_links(tree: _Element, regions: RegionFinder, text: str,
             anchor.get("aria-label") or anchor.get("title") or _img_alt(anchor))
         region = regions.region(anchor)
         start = locator.find(label) if region in ("body", "other") else None
-        out.append(Link(href=urljoin(base, href) if base else href, text=label, start=start,
+        out.append(Link(href=_absolute(base, href) if base else href, text=label, start=start,
                         end=start + len(label) if start is not None else None, region=region))
     return tuple(out)
+
+
+def _absolute(base: str, href: str) -> str:
+    """`href` made absolute against `base`; as it stands when urllib cannot read either."""
+    try:
+        return urljoin(base, href)
+    except ValueError:  # an invalid IPv6 host ("http://[::1") and the like
+        return href
 
 
 def _img_alt(anchor: _Element) -> str:
