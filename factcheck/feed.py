@@ -88,6 +88,9 @@ PREFILTER_MIN_WORDS = 10
 _DOI = re.compile(r"\b10\.\d{4,9}/\S+")
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+# a story link we will fetch: http(s), a host, and no spaces or control characters anywhere
+# (urllib silently drops some of them, so "\x00http://\x00" would otherwise pass as a web link)
+_WEB_LINK = re.compile(r"https?://[^\x00-\x20\x7f/?#@]+(?:[/?#][^\x00-\x20\x7f]*)?", re.I)
 
 CheckFn = Callable[[str, Any], Report]
 
@@ -295,13 +298,13 @@ def _feed_item(entry: Any, url: str, base: str) -> FeedItem | None:
                 link = alt["href"]
                 break
     try:
-        link = urljoin(base, link.strip()) if link else ""
-        scheme = urlsplit(link).scheme.lower()
-        host = urlsplit(link).hostname if link else None
+        # a space inside a link is a common slip in hand-made feeds; percent-encode it
+        link = urljoin(base, link.strip().replace(" ", "%20")) if link else ""
+        ok = bool(_WEB_LINK.fullmatch(link)) and bool(urlsplit(link).hostname)
     except ValueError:  # "http://[::1" and other links urllib cannot split
-        scheme, host = "", None
+        ok = False
     title = _plain(_text_of(entry.get("title"))) or None
-    if scheme not in ("http", "https") or not host:
+    if not ok:
         logger.info("feed item without a web link, skipped: %s: %s", url, title)
         return None
     summary = _plain(_text_of(entry.get("summary")))
