@@ -166,7 +166,8 @@ class SmtpStandIn:
             self._reject = times
 
     def message_ids(self) -> list[str]:
-        return [str(m["Message-ID"]) for m in self.messages]
+        # a long Message-ID is folded onto its own line; the folding space is not part of it
+        return [str(m["Message-ID"]).strip() for m in self.messages]
 
     def __enter__(self) -> Self:
         self.controller.start()

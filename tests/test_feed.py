@@ -3,11 +3,13 @@ a real SMTP server; dedup, re-checks, broken feeds, a run killed midway, --dry-r
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import http.server
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -83,8 +85,10 @@ def stand_in():
         yield server
 
 
-@pytest.fixture
-def site():
+@contextlib.contextmanager
+def serve_site() -> Iterator[Site]:
+    """The news site on a free loopback port: the corpus stories under /news/, feeds under
+    /feeds/ (set `site.feeds[path]`), every request path kept in `site.hits`."""
     state = Site(base="")
     for slug in STORIES:
         state.pages[f"/news/{slug}"] = (CASES / slug / "story.html").read_bytes()
@@ -111,9 +115,17 @@ def site():
     state.feeds["/feeds/broken.xml"] = b"<html><body>Service Unavailable</body>"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def site():
+    with serve_site() as state:
+        yield state
 
 
 @pytest.fixture
