@@ -137,7 +137,7 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-class _Adapter(requests.adapters.HTTPAdapter):
+class WatchedAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter with connections the watchdog can shut down."""
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -180,7 +180,7 @@ def make_session(settings: Settings) -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = user_agent(settings)
     session.max_redirects = settings.max_redirects
-    adapter = _Adapter(pool_connections=8, pool_maxsize=8, max_retries=0)
+    adapter = WatchedAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

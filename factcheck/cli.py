@@ -62,10 +62,15 @@ main.add_command(serve)  # the editors' web form
 
 
 @main.command()
-@click.argument("source")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check the stories listed in this file (one 'SOURCE [DOI|PMID|PAPER-FILE]' "
+                   "a line; - for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]), default=None,
-              help="Report format (default: text to the terminal; with --output, from its suffix).")
-@click.option("-o", "--output", help="Write the report to this file; the summary still prints.")
+              help="Report format (default: text to the terminal; with --output, from its suffix). "
+                   "Several stories are always JSON lines.")
+@click.option("-o", "--output", help="Write the report (several stories: the JSON lines) to this "
+                                     "file; the summary still prints.")
 @click.option("--paper", help="The paper's DOI, PMID or PMCID, when the story does not link it.")
 @click.option("--paper-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read the paper from a saved PubMed/Europe PMC/Crossref/OpenAlex response.")
@@ -73,13 +78,40 @@ main.add_command(serve)  # the editors' web form
               help="Exit 1 when a finding at or above this severity is found.")
 @click.option("--render", is_flag=True,
               help="Load the page in headless Chromium first (for JavaScript-only sites).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for several stories (default: one per core).")
 @common_options
-def check(source: str, fmt: str | None, output: str | None, paper: str | None,
-          paper_file: Path | None, fail_on: str | None, render: bool, settings: Any) -> None:
-    """Check one story (URL, .html/.txt file, or - for stdin) against the paper it cites.
+def check(sources: tuple[str, ...], from_file: Path | None, fmt: str | None, output: str | None,
+          paper: str | None, paper_file: Path | None, fail_on: str | None, render: bool,
+          jobs: int | None, settings: Any) -> None:
+    """Check stories (URLs, .html/.txt files, or - for stdin) against the papers they cite.
+
+    One story prints its report; several (or --from FILE) run on every core and print one JSON
+    line per story as it completes, then a summary; the exit status is the worst story's.
 
     Example: factcheck check https://example.org/news/ldn-fibromyalgia --format html -o reports/ldn.html
     """
+    if not sources and from_file is None:
+        raise click.UsageError("give a SOURCE, several, or --from FILE")
+    if len(sources) == 1 and from_file is None:
+        _check_one(sources[0], fmt, output, paper, paper_file, fail_on, render, settings)
+        return
+    if paper or paper_file or render:
+        raise click.UsageError("--paper, --paper-file and --render name one story's paper or "
+                               "page; for several, give 'SOURCE DOI' lines in --from FILE")
+    if fmt not in (None, "json"):
+        raise click.UsageError("several stories are written as JSON lines; drop --format or "
+                               "use --format json")
+    pairs: list[tuple[str, str | None]] = [(s, None) for s in sources]
+    if from_file is not None:
+        from .batch import read_sources
+        pairs += read_sources(from_file)
+    from ._cli_batch import check_many_cli
+    sys.exit(check_many_cli(pairs, output, fail_on, jobs, settings))
+
+
+def _check_one(source: str, fmt: str | None, output: str | None, paper: str | None,
+               paper_file: Path | None, fail_on: str | None, render: bool, settings: Any) -> None:
     from .pipeline import build_context
     from .pipeline import check as run_check
     from .report import render as render_report
