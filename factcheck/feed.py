@@ -54,6 +54,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from . import __version__
+from ._http import WatchedAdapter
 from .config import Settings
 from .errors import (
     EXIT_INCOMPLETE,
@@ -370,7 +371,7 @@ class RequestGate:
         return session
 
 
-class _GatedAdapter(requests.adapters.HTTPAdapter):
+class _GatedAdapter(WatchedAdapter):  # watched connections: page deadlines hold in the feed too
     def __init__(self, gate: RequestGate, **kwargs: Any):
         super().__init__(**kwargs)
         self._gate = gate
