@@ -275,7 +275,7 @@ def run_eval(settings: Any, corpus_dir: Path, shared: Path, details: bool = Fals
         scored += 1
         from .evaluate_datasets import run_dataset_evals
         out.append("\n## public data sets (../shared/datasets)\n")
-        out.append(run_dataset_evals(shared, ctx.analyzer).rstrip())
+        out.append(run_dataset_evals(shared, ctx.analyzer, ctx.settings).rstrip())
         from .evaluate_checkcovid import run_check_covid
         out.append("\n## news claims vs abstracts (Check-COVID)\n")
         out.append(run_check_covid(shared, ctx).rstrip())
