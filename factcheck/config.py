@@ -3,6 +3,7 @@
 The environment holds secrets, paths and service base URLs only:
 FACTCHECK_PUBMED_URL, FACTCHECK_EUROPEPMC_URL, FACTCHECK_CROSSREF_URL, FACTCHECK_OPENALEX_URL,
 FACTCHECK_CLINICALTRIALS_URL (the trial registry's API, read by factcheck.landing),
+FACTCHECK_QUEUE_URL (the Redis of the queue backend; unset: checks run in-process),
 NCBI_API_KEY, OPENALEX_API_KEY, FACTCHECK_MAILTO, FACTCHECK_CACHE, FACTCHECK_CONFIG and the
 FACTCHECK_SMTP_* / FACTCHECK_MAIL_FROM variables of the nightly job.
 """
@@ -78,6 +79,11 @@ class Settings:
     max_new_stories: int = 200  # feed job: new stories checked per run (0: no cap)
     page_deadline: float = 30.0  # seconds one page or service answer may take in total
     check_budget: float = 90.0  # seconds one check may take in total (0: no budget)
+    web_workers: int = 4  # checks the web app runs at once; more wait in a fair queue
+    web_allow_hosts: tuple[str, ...] = ()  # internal hosts or CIDRs the web app may fetch
+    web_server_names: tuple[str, ...] = ()  # Host values the web app answers to (empty: bind address)
+    queue_url: str = ""  # redis://... of the queue backend; empty: checks run in this process
+    per_story_emails: bool = False  # feed: one email per flagged story besides the run's digest
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -193,6 +199,11 @@ def load_settings(config_file: str | Path | None = None,
             max_landing_pages=int(data.get("fetch", {}).get("max_landing_pages", 3)),
             max_new_stories=max(0, int(data.get("fetch", {}).get("max_new_stories", 200))),
             page_deadline=float(http.get("page_deadline", 30.0)),
+            web_workers=max(1, int(data.get("web", {}).get("workers", 4))),
+            web_allow_hosts=tuple(str(h) for h in data.get("web", {}).get("allow_hosts", [])),
+            web_server_names=tuple(str(h) for h in data.get("web", {}).get("server_names", [])),
+            queue_url=env.get("FACTCHECK_QUEUE_URL") or str(data.get("queue", {}).get("url", "")),
+            per_story_emails=bool(data.get("mail", {}).get("per_story", False)),
             check_budget=max(0.0, float(data.get("check", {}).get("budget", 90.0))),
             max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )

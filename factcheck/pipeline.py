@@ -60,6 +60,8 @@ class Context:
     _resolver: object | None = None
     _mention_reader: object | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
+    # called with each stage's name as it starts (the web app's job page shows the stages)
+    on_stage: Callable[[str], None] | None = None
 
     @property
     def cache(self):  # -> factcheck.cache.Cache
@@ -99,6 +101,8 @@ def build_context(settings: Settings, rules: Rules | None = None) -> Context:
 
 def _timed(ctx: Context, stage: str, fn: Callable[[], T]) -> T:
     budget.step(stage)  # stops the check here when its budget is spent
+    if ctx.on_stage is not None:
+        ctx.on_stage(stage)
     started = time.perf_counter()
     try:
         return fn()
