@@ -84,6 +84,8 @@ class Settings:
     web_server_names: tuple[str, ...] = ()  # Host values the web app answers to (empty: bind address)
     queue_url: str = ""  # redis://... of the queue backend; empty: checks run in this process
     per_story_emails: bool = False  # feed: one email per flagged story besides the run's digest
+    digest_max_kb: int = 200  # the digest's HTML stays under this many KB
+    web_public_url: str = ""  # the web app's address, for links from emails to /checks/ID
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -204,6 +206,8 @@ def load_settings(config_file: str | Path | None = None,
             web_server_names=tuple(str(h) for h in data.get("web", {}).get("server_names", [])),
             queue_url=env.get("FACTCHECK_QUEUE_URL") or str(data.get("queue", {}).get("url", "")),
             per_story_emails=bool(data.get("mail", {}).get("per_story", False)),
+            digest_max_kb=max(20, int(data.get("mail", {}).get("digest_max_kb", 200))),
+            web_public_url=str(data.get("web", {}).get("public_url", "")),
             check_budget=max(0.0, float(data.get("check", {}).get("budget", 90.0))),
             max_secondary_papers=int(services.get("max_secondary_papers", 2)),
         )

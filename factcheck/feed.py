@@ -56,6 +56,7 @@ import requests
 from . import __version__
 from ._http import WatchedAdapter
 from .config import Settings
+from .digest import DigestOptions
 from .errors import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -622,7 +623,9 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
                            len(todo), cap, result.deferred)
             todo = todo[:cap]
         try:
-            _check_all(todo, store, pool, check_fn, result, run_id, email_to, mail_from,
+            # by default the desk gets the run's digest only; per-story emails are a setting
+            story_email_to = email_to if settings.per_story_emails else ()
+            _check_all(todo, store, pool, check_fn, result, run_id, story_email_to, mail_from,
                        flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes, cues)
         finally:
             pool.close()
@@ -633,7 +636,8 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
             else:
                 out = sender or SmtpSender(settings.smtp)
             try:
-                result.delivery = deliver_outbox(store, out, mail_from, dry_run=dry_run)
+                result.delivery = deliver_outbox(store, out, mail_from, dry_run=dry_run,
+                                                 digest=digest_options(settings))
             finally:
                 out.close()
     result.seconds = time.monotonic() - started
@@ -644,6 +648,13 @@ def _note_skip(result: FeedRun, item: FeedItem, reason: str) -> None:
     result.not_study += 1
     result.skipped.append((item.title or item.url, reason))
     logger.info("not checked: %s: %s", item.title or item.url, reason)
+
+
+def digest_options(settings: Settings) -> DigestOptions:
+    """How this run's digest is written, from the settings."""
+    return DigestOptions(report_url=settings.web_public_url,
+                         max_html_bytes=settings.digest_max_kb * 1024,
+                         per_story=settings.per_story_emails)
 
 
 def _check_all(todo: list[_Job], store: Store, pool: _Workers, check_fn: CheckFn,

@@ -1,4 +1,7 @@
-"""Email for the corrections desk: a digest per run and one message per flagged story.
+"""Email for the corrections desk: sending, and the outbox (the digest itself: factcheck.digest).
+
+By default the desk gets one digest per run carrying every flagged story's findings; one message
+per flagged story is a setting (mail.per_story).
 
 Every message is built with `email.message.EmailMessage` (policy SMTP) as
 
@@ -44,8 +47,6 @@ it was.
 
 from __future__ import annotations
 
-import html as html_lib
-import json
 import logging
 import re
 import smtplib
@@ -63,10 +64,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from .config import Settings, SmtpSettings
+from .digest import DigestOptions, build_digest_message
 from .errors import DeliveryError, InputError
-from .report import render_html, render_text, template_environment, verdict
+from .report import render_html, render_text, verdict
 from .serialize import report_to_json
-from .store import CheckRow, EmailRow, SkipRow, Store
+from .store import EmailRow, Store
 from .types import Report
 
 logger = logging.getLogger(__name__)
@@ -167,93 +169,6 @@ def build_story_message(report: Report, check_id: int, *, mail_from: str, to: Se
     msg.add_alternative(render_html(report, inline=True), subtype="html", charset="utf-8")
     msg.add_attachment(report_to_json(report).encode("utf-8"), maintype="application",
                        subtype="json", filename=f"factcheck-{check_id}.json")
-    return msg
-
-
-@dataclass(frozen=True, slots=True)
-class DigestLine:
-    """One story in a digest."""
-
-    check: CheckRow
-    verdict: str
-    verdict_class: str
-
-
-def _digest_lines(store: Store, rows: Sequence[CheckRow]) -> list[DigestLine]:
-    out = []
-    for row in rows:
-        if row.problem and not row.paper_key and not (row.high or row.medium or row.low):
-            out.append(DigestLine(row, f"Not checked: {row.problem}", "failed"))
-            continue
-        line, css = verdict(store.get_report(row.id))
-        out.append(DigestLine(row, line, css))
-    return out
-
-
-def _not_checked_text(skips: Sequence[SkipRow]) -> str:
-    if not skips:
-        return ""
-    out = [f"Not checked ({len(skips)}): the pre-filter found no sign of a study in these; "
-           f"re-run with `factcheck check URL` if one is.", ""]
-    for skip in skips:
-        out.append(f"  - {clean_header(skip.title or skip.url, 200)} ({skip.reason})")
-    return "\n".join(out) + "\n"
-
-
-def _not_checked_html(skips: Sequence[SkipRow]) -> str:
-    if not skips:
-        return ""
-    esc = html_lib.escape
-    items = "".join(f'<li><a href="{esc(skip.url)}">{esc(skip.title or skip.url)}</a> '
-                    f'<span class="small">({esc(skip.reason)})</span></li>' for skip in skips)
-    return (f'<h2>Not checked ({len(skips)})</h2><p class="small">The pre-filter found no sign '
-            f'of a study in these; re-run with <code>factcheck check URL</code> if one is.</p>'
-            f"<ul>{items}</ul>")
-
-
-def _with_not_checked(html: str, section: str) -> str:
-    # the section goes before the footer (or the end of the body) of the rendered template
-    for mark in ('<p class="footer">', "</body>"):
-        if section and mark in html:
-            head, _, tail = html.rpartition(mark)
-            return head + section + mark + tail
-    return html + section
-
-
-def build_digest_message(store: Store, key: str, *, mail_from: str, to: Sequence[str],
-                         message_id: str, date: datetime | None = None) -> EmailMessage | None:
-    """The run's digest: one line per checked story, flagged ones first, then a "Not checked"
-    section listing the stories the pre-filter skipped (title and reason); None when empty."""
-    rows = store.digest_checks(key)
-    skips = store.digest_skips(key)
-    if not rows and not skips:
-        return None
-    lines = _digest_lines(store, rows)
-    flagged = sum(1 for r in rows if r.flagged)
-    failed = sum(1 for line in lines if line.verdict_class == "failed")
-    when = (date or datetime.now(UTC)).strftime("%Y-%m-%d")
-    subject = (f"[factcheck] Digest {when}: {len(rows)} stor{'y' if len(rows) == 1 else 'ies'}, "
-               f"{flagged} flagged" + (f", {len(skips)} not checked" if skips else ""))
-    msg = _base_message(subject, mail_from, to, message_id, date)
-    env = template_environment()
-    model = {"lines": lines, "flagged": flagged, "failed": failed, "total": len(rows),
-             "date": when}
-    text = env.get_template("digest.txt.j2").render(**model)
-    if skips:
-        text = text.rstrip("\n") + "\n\n" + _not_checked_text(skips)
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    import css_inline
-    html = _with_not_checked(env.get_template("digest.html.j2").render(**model),
-                             _not_checked_html(skips))
-    msg.add_alternative(css_inline.inline(html), subtype="html", charset="utf-8")
-    data = [{"id": r.id, "checked_at": r.checked_at, "source": r.source, "title": r.title,
-             "paper": r.paper_key, "paper_title": r.paper_title, "flagged": r.flagged,
-             "findings": {"high": r.high, "medium": r.medium, "low": r.low},
-             "supported": r.supported, "problem": r.problem} for r in rows]
-    not_checked = [{"title": k.title, "source": k.url, "reason": k.reason} for k in skips]
-    msg.add_attachment(json.dumps({"digest": key, "stories": data, "not_checked": not_checked},
-                                  indent=2, ensure_ascii=False).encode("utf-8"),
-                       maintype="application", subtype="json", filename=f"{key}.json")
     return msg
 
 
@@ -548,11 +463,12 @@ class DeliveryResult:
         return len(self.failed) + len(self.uncertain)
 
 
-def build_message(store: Store, row: EmailRow, mail_from: str) -> EmailMessage | None:
+def build_message(store: Store, row: EmailRow, mail_from: str,
+                  digest: DigestOptions | None = None) -> EmailMessage | None:
     """The message for one outbox row, rebuilt from what the store holds."""
     if row.kind == "digest":
         return build_digest_message(store, row.key, mail_from=mail_from, to=row.recipients,
-                                    message_id=row.message_id)
+                                    message_id=row.message_id, options=digest)
     assert row.check_id is not None
     return build_story_message(store.get_report(row.check_id), row.check_id,
                                mail_from=mail_from, to=row.recipients,
@@ -560,7 +476,7 @@ def build_message(store: Store, row: EmailRow, mail_from: str) -> EmailMessage |
 
 
 def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
-                   dry_run: bool = False) -> DeliveryResult:
+                   dry_run: bool = False, digest: DigestOptions | None = None) -> DeliveryResult:
     """Send every pending email in the outbox (story emails first, then digests).
 
     Each row is marked `sending` (committed) before the SMTP conversation and `sent` after it.
@@ -573,6 +489,7 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
         sender: an SmtpSender, or an EmlWriter for a dry run.
         mail_from: the From address.
         dry_run: do not change the outbox states.
+        digest: how digests are written (links to the web app, the size cap).
 
     Returns:
         The keys sent (and of those, resent), the files written, the failures, the uncertain
@@ -585,7 +502,7 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
                            row.attempts, row.error)
             result.given_up.append(row.key)
             continue
-        msg = build_message(store, row, mail_from)
+        msg = build_message(store, row, mail_from, digest)
         if msg is None:
             if not dry_run:
                 store.mark_email(row.key, "sent", "nothing to report")
@@ -616,19 +533,6 @@ def deliver_outbox(store: Store, sender: Sender, mail_from: str, *,
     if isinstance(sender, EmlWriter):
         result.written = list(sender.written)
     return result
-
-
-def render_digest_preview(store: Store, key: str) -> str:
-    """The digest's plain text (for logs and tests)."""
-    rows = store.digest_checks(key)
-    env = template_environment()
-    lines = _digest_lines(store, rows)
-    text = env.get_template("digest.txt.j2").render(
-        lines=lines, flagged=sum(1 for r in rows if r.flagged),
-        failed=sum(1 for line in lines if line.verdict_class == "failed"), total=len(rows),
-        date=datetime.now(UTC).strftime("%Y-%m-%d"))
-    skips = store.digest_skips(key)
-    return text.rstrip("\n") + "\n\n" + _not_checked_text(skips) if skips else text
 
 
 __all__ = ["DeliveryResult", "EmlWriter", "Sender", "SmtpSender", "UncertainDelivery",

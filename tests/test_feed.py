@@ -275,7 +275,7 @@ def test_feed_cli_every_feed_failed_exits_3(stand_in, site, tmp_path, monkeypatc
 def test_feed_killed_midway_loses_nothing_and_sends_nothing_twice(stand_in, site, tmp_path,
                                                                   rules, smtp):
     feeds = _standard_feeds(site)
-    settings = _settings(stand_in, tmp_path, smtp)
+    settings = _settings(stand_in, tmp_path, smtp, per_story_emails=True)  # story emails too
     calls = []
 
     def dies_after_two(url, ctx):
@@ -320,7 +320,7 @@ def test_feed_killed_while_sending_resends_with_the_same_message_id(stand_in, si
     was marked uncertain and never sent, and the run still exited 0."""
     from factcheck.notify import SmtpSender
     feeds = _standard_feeds(site)
-    settings = _settings(stand_in, tmp_path, smtp)
+    settings = _settings(stand_in, tmp_path, smtp, per_story_emails=True)  # story emails too
 
     class DiesAfterFirstSend(SmtpSender):
         def send(self, msg, name):
@@ -352,7 +352,7 @@ def test_feed_dry_run_writes_eml_files(stand_in, site, tmp_path, monkeypatch):
     for key, value in {**stand_in.env, "FACTCHECK_CACHE": str(tmp_path / "state")}.items():
         monkeypatch.setenv(key, value)
     config = tmp_path / "fast.toml"
-    config.write_text("[fetch]\nhost_delay = 0.0\n", "utf-8")
+    config.write_text("[fetch]\nhost_delay = 0.0\n[mail]\nper_story = true\n", "utf-8")
     out = tmp_path / "reports"
     result = CliRunner().invoke(feed_command, [*feeds, "--email", "desk@news.example",
                                                "--dry-run", "--outbox", str(out), "-q",
@@ -534,3 +534,71 @@ def test_feed_local_file_is_not_reported_as_broken(site, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="factcheck.feed"), requests.Session() as session:
         read_feed(str(path), settings, session)
     assert "feed has errors" in caplog.text
+
+
+# -- the desk's mailbox (issue 13): one digest per run, findings inside, size capped -----------
+
+
+def test_feed_sends_one_digest_with_every_flagged_storys_findings(stand_in, site, tmp_path,
+                                                                   rules, smtp):
+    import gzip
+    import json
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path, smtp, web_public_url="https://checks.example/")
+    run = run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"])
+    assert run.checked == 4
+    [digest] = smtp.messages  # one message for the run, not one per flagged story
+    assert "Digest" in str(digest["Subject"])
+    html = digest.get_body(("html",)).get_content()
+    text = digest.get_body(("plain",)).get_content()
+    with Store.from_settings(settings) as store:
+        flagged = [r for r in store.list_checks(limit=None) if r.flagged]
+        assert flagged
+        for row in flagged:
+            report = store.get_report(row.id)
+            worst = min(report.findings, key=lambda f: {"high": 0, "medium": 1, "low": 2}[
+                f.severity])
+            # the story's words and the abstract's, side by side, and the link to the report
+            story_quote = " ".join(worst.article_span.text.split())[:60]
+            assert story_quote in text
+            assert f'href="https://checks.example/checks/{row.id}"' in html
+            if worst.abstract_span:
+                assert " ".join(worst.abstract_span.text.split())[:60] in text
+    assert "The story says" in html and "The abstract says" in html
+    assert len(html.encode()) <= 200 * 1024
+    # every report of the run travels in one attachment
+    attachments = {p.get_filename(): p for p in digest.iter_attachments()}
+    packed = next(p for name, p in attachments.items() if name.endswith(".jsonl.gz"))
+    reports = [json.loads(line) for line in
+               gzip.decompress(packed.get_content()).decode().splitlines()]
+    assert len(reports) == 4 and all("findings" in r for r in reports)
+
+
+def test_feed_per_story_emails_are_a_setting(stand_in, site, tmp_path, rules, smtp):
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path, smtp, per_story_emails=True)
+    run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"])
+    with Store.from_settings(settings) as store:
+        flagged = [r for r in store.list_checks(limit=None) if r.flagged]
+    assert len(smtp.messages) == len(flagged) + 1
+
+
+def test_digest_stays_under_its_size_cap(stand_in, site, tmp_path, rules):
+    from factcheck.digest import DigestOptions, build_digest_message
+    feeds = _standard_feeds(site)
+    settings = _settings(stand_in, tmp_path)
+    run_feeds(feeds, settings, rules=rules, quiet=True, email_to=["desk@news.example"],
+              dry_run=True, outbox=tmp_path / "out")
+    with Store.from_settings(settings) as store:
+        key = next(e.key for e in store.emails() if e.kind == "digest")
+        whole = build_digest_message(store, key, mail_from="f@news.example", to=["d@news.example"],
+                                     message_id="<a@b>")
+        full_html = whole.get_body(("html",)).get_content()
+        cap = len(full_html.encode()) - 2000  # too small for every finding
+        small = build_digest_message(store, key, mail_from="f@news.example",
+                                     to=["d@news.example"], message_id="<a@b>",
+                                     options=DigestOptions(max_html_bytes=cap))
+    html = small.get_body(("html",)).get_content()
+    assert len(html.encode()) <= cap
+    assert "more finding" in html and "did not fit" in html
+    assert "more finding" not in full_html

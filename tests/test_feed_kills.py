@@ -40,6 +40,8 @@ RANDOM_KILLS = 3
 DATA_KILLS = 2
 RUN_TIMEOUT = 60.0  # seconds one uninterrupted run may take on a loaded machine
 CONFIG = """\
+[mail]
+per_story = true
 [http]
 connect_timeout = 2.0
 read_timeout = 5.0
