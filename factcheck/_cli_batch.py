@@ -22,12 +22,23 @@ logger = logging.getLogger(__name__)
 
 def check_many_cli(pairs: list[tuple[str, str | None]], output: str | None,
                    fail_on: str | None, jobs: int | None, settings: Any) -> int:
-    """Check every (source, paper) pair; returns the exit status of the worst story."""
+    """Check every (source, paper) pair; returns the exit status of the worst story.
+
+    With settings.queue_url the stories go on the queue and `factcheck worker` processes check
+    them (-j is theirs to choose, one per core each); this process collects and stores.
+    """
     from .batch import BatchStats, BatchSummary, default_workers, make_jobs, result_report, run_batch
     jobs_list = make_jobs(pairs)
-    workers = max(1, min(jobs or default_workers(), len(jobs_list)))
-    summary = BatchSummary(total=len(jobs_list), workers=workers)
+    results: Any
     stats = BatchStats()
+    if settings.queue_url:
+        from .queue import connect, run_queue, worker_count
+        workers = worker_count(connect(settings.queue_url))
+        results = run_queue(jobs_list, settings, stats=stats)
+    else:
+        workers = max(1, min(jobs or default_workers(), len(jobs_list)))
+        results = run_batch(jobs_list, settings, workers, stats=stats)
+    summary = BatchSummary(total=len(jobs_list), workers=workers)
     out: IO[str]
     try:
         out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
@@ -36,7 +47,7 @@ def check_many_cli(pairs: list[tuple[str, str | None]], output: str | None,
     store = _open_store(settings)
     progress, task = _progress(len(jobs_list))
     try:
-        for result in run_batch(jobs_list, settings, workers, stats=stats):
+        for result in results:
             out.write(result.report_json + "\n")
             out.flush()
             report = result_report(result)

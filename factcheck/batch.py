@@ -189,26 +189,47 @@ def _preload(settings: Settings) -> None:
 
 
 def _init_worker(settings: Settings, clock: Any, log_level: int) -> None:
-    """This process's Context: the shared pipeline (preloaded, or built now) and its own
-    cache, resolver and session through the gate whose clock all workers share."""
+    """This process's Context, through the gate whose clock all workers share."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     logging.basicConfig(level=max(log_level, logging.WARNING), format="%(message)s")
+    _WORKER["ctx"] = worker_context(settings, clock)
+    logger.info("batch worker %s ready", os.getpid())
+
+
+def worker_context(settings: Settings, clock: Any) -> Any:
+    """A worker process's Context: the shared pipeline (preloaded before a fork, or built now)
+    and its own cache, resolver and session through a Gate on `clock`.
+
+    The local batch's workers pass the machine's shared clock; `factcheck worker` passes a
+    RedisClock, so every worker on every machine keeps the services' rates together.
+    """
     from .pipeline import Context
-    if "shared" not in _WORKER:  # spawned, not forked
+    if "shared" not in _WORKER:  # spawned, not forked, or a queue worker
         _preload(settings)
     rules, analyzer, reader = _WORKER["shared"]
     gate = Gate(settings, clock)
     ctx = Context(settings=settings, rules=rules, session=gate.session(), _analyzer=analyzer,
                   _mention_reader=reader)
     _ = ctx.resolver  # built now, not inside a story's budget
-    _WORKER["ctx"] = ctx
-    logger.info("batch worker %s ready", os.getpid())
+    return ctx
 
 
 def _run_job(job: BatchJob) -> BatchResult:
+    return run_job(job, _WORKER["ctx"])
+
+
+def run_job(job: BatchJob, ctx: Any,
+            passthrough: tuple[type[BaseException], ...] = ()) -> BatchResult:
+    """Check one story with `ctx`; a failure is a result too (its report holds the Problem).
+
+    Args:
+        job: the story.
+        ctx: the worker's Context (`worker_context`).
+        passthrough: exceptions to let through instead of reporting them (a queue worker's
+            job timeout, which its queue retries).
+    """
     from .pipeline import check
     from .serialize import report_to_json
-    ctx = _WORKER["ctx"]
     started = time.monotonic()
     try:
         report = check(job.source, ctx, paper=job.paper,
@@ -217,6 +238,8 @@ def _run_job(job: BatchJob) -> BatchResult:
     except FactcheckError as exc:
         report = failed_report(job.source, exc.stage, type(exc).__name__, str(exc))
         status = exc.exit_status
+    except passthrough:
+        raise
     except Exception as exc:  # a bug must cost one story, not the batch
         logging.getLogger(__name__).exception("unexpected error checking %s", job.source)
         report = failed_report(job.source, "check", type(exc).__name__,
@@ -375,6 +398,11 @@ def run_batch(jobs: list[BatchJob], settings: Settings, workers: int | None = No
 
 
 def _died(source: str) -> str:
+    return died_report_json(source)
+
+
+def died_report_json(source: str) -> str:
+    """The report of a story whose worker died each time it was checked."""
     from .serialize import report_to_json
     return report_to_json(failed_report(
         source, "check", "WorkerDied",
@@ -387,5 +415,6 @@ def result_report(result: BatchResult) -> Report:
     return report_from_data(json.loads(result.report_json))
 
 
-__all__ = ["BatchJob", "BatchResult", "BatchStats", "BatchSummary", "default_workers", "failed_report",
-           "make_jobs", "read_sources", "result_report", "run_batch"]
+__all__ = ["BatchJob", "BatchResult", "BatchStats", "BatchSummary", "default_workers",
+           "died_report_json", "failed_report", "make_jobs", "read_sources", "result_report",
+           "run_batch", "run_job", "worker_context"]

@@ -80,10 +80,13 @@ main.add_command(serve)  # the editors' web form
               help="Load the page in headless Chromium first (for JavaScript-only sites).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for several stories (default: one per core).")
+@click.option("--queue", "queue_url", metavar="URL",
+              help="Put several stories on this queue's Redis for `factcheck worker` processes "
+                   "(default: FACTCHECK_QUEUE_URL or [queue] url; none: run them here).")
 @common_options
 def check(sources: tuple[str, ...], from_file: Path | None, fmt: str | None, output: str | None,
           paper: str | None, paper_file: Path | None, fail_on: str | None, render: bool,
-          jobs: int | None, settings: Any) -> None:
+          jobs: int | None, queue_url: str | None, settings: Any) -> None:
     """Check stories (URLs, .html/.txt files, or - for stdin) against the papers they cite.
 
     One story prints its report; several (or --from FILE) run on every core and print one JSON
@@ -107,6 +110,8 @@ def check(sources: tuple[str, ...], from_file: Path | None, fmt: str | None, out
         from .batch import read_sources
         pairs += read_sources(from_file)
     from ._cli_batch import check_many_cli
+    if queue_url:
+        settings = settings.with_(queue_url=queue_url)
     sys.exit(check_many_cli(pairs, output, fail_on, jobs, settings))
 
 

@@ -9,6 +9,9 @@ a `Clock`, which is the one thing that changes with the scale of the run:
 LocalClock    the threads of one process (the feed's workers)
 SharedClock   the worker processes of one machine (`factcheck check A B C`): a LocalClock served
               by a multiprocessing manager, so two processes never exceed a service's rate
+RedisClock    every `factcheck worker` on every machine (the queue backend): the next start per
+              key lives in Redis, booked by one Lua script (atomic on the server) that reads the
+              server's TIME, so the machines' own clocks never matter
 ```
 
 `Gate.session()` is a requests session whose every request (redirects included) waits at the
@@ -21,13 +24,16 @@ import random
 import threading
 import time
 from multiprocessing.managers import BaseManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
 from ._http import WatchedAdapter, make_session
 from .config import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 _JITTER = 0.25  # fraction of host_delay added at random, so a batch does not beat a rhythm
 
@@ -77,6 +83,53 @@ def shared_clock(context: Any) -> tuple[BaseManager, Clock]:
     manager = _ClockManager(ctx=context)
     manager.start()
     return manager, manager.LocalClock()  # type: ignore[attr-defined]
+
+
+# KEYS[1] the key; ARGV[1] the gap in seconds, ARGV[2] extra milliseconds the key outlives its
+# next start. Returns the seconds to wait as a string (Lua numbers reach Redis as integers).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local nxt = start + math.max(0, tonumber(ARGV[1]))
+local ttl = math.ceil((nxt - now) * 1000) + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%.6f', nxt), 'PX', ttl)
+return string.format('%.6f', start - now)
+"""
+_FREE_IN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+return string.format('%.6f', math.max(0, nxt - now))
+"""
+
+
+class RedisClock:
+    """Start times per key in Redis, shared by every process on every machine that uses it.
+
+    Each booking is one Lua script, so two workers can never book the same slot; the times are
+    the Redis server's (TIME), so workers on machines whose clocks disagree still keep the gap.
+    A key expires a minute after its last booked start has passed: idle sites leave nothing.
+    """
+
+    def __init__(self, connection: Redis, prefix: str = "factcheck:gate:",
+                 linger_ms: int = 60_000):
+        self._redis = connection
+        self._prefix = prefix
+        self._linger_ms = linger_ms
+        self._reserve = connection.register_script(_RESERVE)
+        self._free_in = connection.register_script(_FREE_IN)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisClock:
+        from redis import Redis
+        return cls(Redis.from_url(url))
+
+    def reserve(self, key: str, gap: float) -> float:
+        return float(self._reserve(keys=[self._prefix + key], args=[repr(gap), self._linger_ms]))
+
+    def free_in(self, key: str) -> float:
+        return float(self._free_in(keys=[self._prefix + key]))
 
 
 def host_key(url: str) -> str:
