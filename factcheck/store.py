@@ -22,7 +22,8 @@ Tables:
 
 ```
 stories   one row per story seen in a feed: guid, url, content hash, state, attempts
-checks    one row per check: the report JSON, counts by severity, paper, outbox digest id
+checks    one row per check: the report JSON, counts by severity, paper, outbox digest id,
+          origin (web | cli | feed | batch), outlet (site), verdict
 papers    one row per paper (keyed by DOI, else PMID), its metadata as JSON
 emails    the outbox: key, kind (story | digest), state, Message-ID, recipients, attempts
 skips     one row per story skipped as not about a study: title, URL, reason, digest id
@@ -32,6 +33,11 @@ Story identity for the feed job (`Store.match_story`): a story is the same story
 matches, or its URL matches, or (a syndicated copy under a new URL) its content hash matches a
 story already checked. The content hash is over the feed item's title, summary and content, so a
 corrected story (new headline, new summary) gets a new hash and is checked again.
+
+History search (`Store.search_checks`, the web app's /history): newest first, by outlet, words
+of the title, story URL or paper (DOI, PMID, title), verdict and origin. The schema carries its
+version in `meta`; opening a version-1 file adds the origin, site and verdict columns and fills
+them from the stored reports (feed checks are those with a story, the rest were made by hand).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from .config import Settings
 from .errors import InputError
@@ -56,7 +63,12 @@ from .types import Report
 logger = logging.getLogger(__name__)
 
 HISTORY_FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+Origin = Literal["web", "cli", "feed", "batch"]
+ORIGINS: tuple[Origin, ...] = ("web", "cli", "feed", "batch")
+Verdict = Literal["not_checked", "needs_correction", "needs_review", "minor", "clean"]
+VERDICTS: tuple[Verdict, ...] = ("needs_correction", "needs_review", "minor", "clean",
+                                 "not_checked")
 StoryState = Literal["new", "checked", "failed", "skipped"]
 EmailState = Literal["pending", "sending", "sent", "uncertain", "failed"]
 # Problems whose cause may pass (a site or service down): the story is tried again next run.
@@ -108,7 +120,10 @@ CREATE TABLE IF NOT EXISTS checks (
     problem     TEXT,
     flagged     INTEGER NOT NULL DEFAULT 0,
     digest      TEXT,
-    report      TEXT NOT NULL
+    report      TEXT NOT NULL,
+    origin      TEXT,
+    site        TEXT,
+    verdict     TEXT
 );
 CREATE INDEX IF NOT EXISTS checks_digest ON checks (digest);
 CREATE TABLE IF NOT EXISTS papers (
@@ -193,6 +208,9 @@ class CheckRow:
     problem: str | None
     flagged: bool
     story_id: int | None = None
+    origin: str | None = None
+    site: str | None = None
+    verdict: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +238,56 @@ class EmailRow:
     state: str
     attempts: int
     error: str | None
+
+
+def site_of(report: Report) -> str | None:
+    """The outlet of a report: the story's site name, else its web address's host."""
+    if report.article is not None and report.article.site:
+        return report.article.site
+    host = urlsplit(report.source or "").hostname if "://" in (report.source or "") else None
+    return host.removeprefix("www.") if host else None
+
+
+def verdict_of(report: Report) -> Verdict:
+    """The verdict's code (as report.verdict words it): worst severity, or not checked."""
+    if report.problems and not report.papers:
+        return "not_checked"
+    counts = severity_counts(report)
+    for severity, code in (("high", "needs_correction"), ("medium", "needs_review"),
+                           ("low", "minor")):
+        if counts[severity]:
+            return code  # type: ignore[return-value]
+    return "clean"
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file written by an older factcheck up to SCHEMA_VERSION (inside a transaction)."""
+    version = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+    if version >= SCHEMA_VERSION:
+        return
+    added = [name for name in ("origin", "site", "verdict")
+             if name not in _columns(conn, "checks")]
+    for name in added:
+        conn.execute(f"ALTER TABLE checks ADD COLUMN {name} TEXT")
+    logger.info("history: schema %s -> %s, checks gained %s", version, SCHEMA_VERSION,
+                ", ".join(added) or "nothing")
+    conn.execute("UPDATE checks SET origin = CASE WHEN story_id IS NULL THEN 'cli' ELSE 'feed' "
+                 "END WHERE origin IS NULL")
+    todo = conn.execute("SELECT id, report FROM checks WHERE site IS NULL OR verdict IS NULL"
+                        ).fetchall()
+    for row in todo:
+        try:
+            report = report_from_data(json.loads(row["report"]))
+        except (ValueError, TypeError, KeyError) as exc:  # an unreadable old row stays listed
+            logger.warning("history: check %s has an unreadable report: %s", row["id"], exc)
+            continue
+        conn.execute("UPDATE checks SET site = COALESCE(site, ?), verdict = COALESCE(verdict, ?) "
+                     "WHERE id = ?", (site_of(report), verdict_of(report), row["id"]))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
 
 def _paper_key(doi: str | None, pmid: str | None) -> str | None:
@@ -279,6 +347,7 @@ class Store:
                         conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                              (str(SCHEMA_VERSION),))
+                _migrate(conn)
         except (sqlite3.Error, OSError) as exc:
             raise InputError(f"cannot open the history database {self.path}: {exc}; check the "
                              f"folder is writable (FACTCHECK_CACHE) or move a damaged file "
@@ -392,7 +461,8 @@ class Store:
 
     def record_check(self, report: Report, *, story_id: int | None = None, run: str | None = None,
                      flag_on: str = "medium", email_to: Sequence[str] = (),
-                     message_id: str | None = None, hashes: Sequence[str] = ()) -> int:
+                     message_id: str | None = None, hashes: Sequence[str] = (),
+                     origin: Origin | None = None) -> int:
         """Store one report, its papers and counts (and its email, when flagged) in one transaction.
 
         Args:
@@ -404,6 +474,8 @@ class Store:
             message_id: the Message-ID for that email (made by the caller, stable from now on).
             hashes: every content hash the story's feed items had this run (one story can sit in
                 several feeds with different summaries); all count as checked from now on.
+            origin: where the check was asked for ("web", "cli", "feed", "batch"); by default
+                "feed" for a check of a feed story, else "cli".
 
         Returns:
             The check's id (what `factcheck history` lists and `history show` takes).
@@ -433,14 +505,16 @@ class Store:
                      json.dumps(paper_data, ensure_ascii=False), now))
             cur = conn.execute(
                 "INSERT INTO checks (story_id, source, title, checked_at, run, paper_key, "
-                "paper_title, high, medium, low, supported, problem, flagged, report) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "paper_title, high, medium, low, supported, problem, flagged, report, origin, "
+                "site, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (story_id, report.source, title, report.checked_at or now, run,
                  _paper_key(paper.doi, paper.pmid) if paper else None,
                  paper.title if paper else None, counts["high"], counts["medium"], counts["low"],
                  len(report.supported),
                  f"{problem.stage}: {problem.message}" if problem else None, int(flagged),
-                 json.dumps(data, ensure_ascii=False)))
+                 json.dumps(data, ensure_ascii=False),
+                 origin or ("cli" if story_id is None else "feed"), site_of(report),
+                 verdict_of(report)))
             check_id = int(cur.lastrowid or 0)
             if story_id is not None:
                 if failed and problem is not None and problem.error in RETRYABLE_ERRORS:
@@ -498,6 +572,38 @@ class Store:
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
+        return [_check(r) for r in self._query(sql, params)]
+
+    def search_checks(self, text: str = "", *, site: str = "", verdict: str = "",
+                      origin: str = "", limit: int = 50, offset: int = 0) -> list[CheckRow]:
+        """Past checks, newest first, that match every filter given (case-insensitive).
+
+        Args:
+            text: words that must each appear in the title, story URL, outlet, paper title or
+                paper key (`doi:10.1000/x`), or be the paper's PMID (`123`, `pmid:123`).
+            site: part of the outlet's name (`site_of`).
+            verdict: one of VERDICTS.
+            origin: one of ORIGINS.
+            limit: at most this many rows; offset: skip this many (the next page).
+        """
+        sql, params = "SELECT * FROM checks WHERE 1=1", list[Any]()
+        for word in text.split()[:8]:
+            like = f"%{_like(word.lower())}%"
+            sql += (" AND (lower(COALESCE(title, '')) LIKE ? ESCAPE '\\' OR lower(source) "
+                    "LIKE ? ESCAPE '\\' OR lower(COALESCE(site, '')) LIKE ? ESCAPE '\\' OR "
+                    "lower(COALESCE(paper_title, '')) LIKE ? ESCAPE '\\' OR "
+                    "lower(COALESCE(paper_key, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 "
+                    "FROM papers WHERE papers.key = checks.paper_key AND papers.pmid = ?))")
+            params += [like] * 5 + [word.lower().removeprefix("pmid:")]
+        if site.strip():
+            sql += " AND lower(COALESCE(site, '')) LIKE ? ESCAPE '\\'"
+            params.append(f"%{_like(site.strip().lower())}%")
+        for column, value in (("verdict", verdict), ("origin", origin)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        params += [max(1, limit), max(0, offset)]
         return [_check(r) for r in self._query(sql, params)]
 
     def paper(self, key: str) -> dict[str, Any] | None:
@@ -627,7 +733,13 @@ def _check(row: sqlite3.Row) -> CheckRow:
                     title=row["title"], paper_key=row["paper_key"], paper_title=row["paper_title"],
                     high=row["high"], medium=row["medium"], low=row["low"],
                     supported=row["supported"], problem=row["problem"],
-                    flagged=bool(row["flagged"]), story_id=row["story_id"])
+                    flagged=bool(row["flagged"]), story_id=row["story_id"],
+                    origin=row["origin"], site=row["site"], verdict=row["verdict"])
+
+
+def _like(text: str) -> str:
+    """`text` with LIKE's wildcards escaped (a search for "50%" means the characters)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _email(row: sqlite3.Row) -> EmailRow:
@@ -636,11 +748,12 @@ def _email(row: sqlite3.Row) -> EmailRow:
                     state=row["state"], attempts=row["attempts"], error=row["error"])
 
 
-def record_report(settings: Settings, report: Report) -> int:
+def record_report(settings: Settings, report: Report, origin: Origin = "cli") -> int:
     """Store a report checked by hand (`factcheck check`) in the history; returns its id."""
     with Store.from_settings(settings) as store:
-        return store.record_check(report)
+        return store.record_check(report, origin=origin)
 
 
-__all__ = ["CheckRow", "EmailRow", "SkipRow", "Store", "StoryRow", "content_hash", "is_flagged",
-           "record_report", "severity_counts"]
+__all__ = ["ORIGINS", "VERDICTS", "CheckRow", "EmailRow", "Origin", "SkipRow", "Store", "StoryRow",
+           "Verdict", "content_hash", "is_flagged", "record_report", "severity_counts", "site_of",
+           "verdict_of"]

@@ -132,3 +132,76 @@ def test_store_is_flagged_threshold():
     assert is_flagged(report, "high") and is_flagged(report, "medium")
     low_only = replace(report, findings=tuple(replace(f, severity="low") for f in report.findings))
     assert not is_flagged(low_only, "medium") and is_flagged(low_only, "low")
+
+
+# -- origin, outlet, verdict and the history search ------------------------------------------------
+
+
+def _clean(title: str, site: str | None, doi: str) -> Report:
+    report = make_report()
+    paper = replace(report.papers[0], doi=doi, title=f"Paper about {title}")
+    return replace(report, article=replace(report.article, title=title, site=site),
+                   papers=(paper,), findings=(), source=f"https://{(site or 'x').lower()}.example/a")
+
+
+def test_store_records_origin_site_and_verdict(store):
+    story = store.upsert_story("g", "https://n.example/a", None, "t", content_hash("t"))
+    by_hand = store.record_check(make_report())
+    feed = store.record_check(make_report(), story_id=story.id)
+    web = store.record_check(_clean("Tea", None, "10.1/tea"), origin="web")
+    failed = store.record_check(_failed("CitationNotFound"), origin="batch")
+    rows = {r.id: r for r in store.list_checks()}
+    assert (rows[by_hand].origin, rows[feed].origin) == ("cli", "feed")
+    assert (rows[web].origin, rows[failed].origin) == ("web", "batch")
+    assert rows[by_hand].site == "Example News" and rows[web].site == "x.example"
+    assert rows[failed].site == "news.example"
+    assert rows[by_hand].verdict == "needs_correction" and rows[web].verdict == "clean"
+    assert rows[failed].verdict == "not_checked"
+
+
+def test_store_search_checks_by_words_outlet_doi_verdict_and_origin(store):
+    tea = store.record_check(_clean("Green tea and memory", "Daily Planet", "10.1/tea"),
+                             origin="web")
+    coffee = store.record_check(_clean("Coffee 50% longer life", "Morning Post", "10.2/cof_fee"))
+    pill = store.record_check(make_report(), origin="web")
+
+    def ids(**kw):
+        return [r.id for r in store.search_checks(**kw)]
+
+    assert ids() == [pill, coffee, tea]
+    assert ids(text="TEA memory") == [tea]
+    assert ids(text="10.2/cof_fee") == [coffee]  # a DOI, underscore and all
+    assert ids(text="cof%fee") == []  # LIKE wildcards are literal characters
+    assert ids(text="50%") == [coffee]
+    assert ids(text="pmid:90000009") == [pill, coffee, tea]
+    assert ids(site="planet") == [tea]
+    assert ids(verdict="clean") == [coffee, tea]
+    assert ids(verdict="needs_correction", origin="web") == [pill]
+    assert ids(origin="cli") == [coffee]
+    assert ids(limit=1, offset=1) == [coffee]
+
+
+def test_store_upgrades_a_version_1_file(tmp_path):
+    path = tmp_path / "old"
+    with Store(path) as s:
+        story = s.upsert_story("g", "https://n.example/a", None, "t", content_hash("t"))
+        feed = s.record_check(make_report(), story_id=story.id)
+        by_hand = s.record_check(_clean("Tea", "Daily Planet", "10.1/tea"))
+    conn = sqlite3.connect(path / "history.sqlite3")
+    with conn:
+        for column in ("origin", "site", "verdict"):  # what a version-1 file looks like
+            conn.execute(f"ALTER TABLE checks DROP COLUMN {column}")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.close()
+    with Store(path) as s:
+        assert s._query("SELECT value FROM meta WHERE key = 'schema'")[0][0] == "2"
+        rows = {r.id: r for r in s.list_checks()}
+        assert (rows[feed].origin, rows[feed].site, rows[feed].verdict) == (
+            "feed", "Example News", "needs_correction")
+        assert (rows[by_hand].origin, rows[by_hand].site, rows[by_hand].verdict) == (
+            "cli", "Daily Planet", "clean")
+        assert s.search_checks(site="planet")[0].id == by_hand
+        new = s.record_check(make_report(), origin="web")
+        assert s.get_check(new).origin == "web"
+    with Store(path) as s:  # opening again changes nothing
+        assert [r.origin for r in s.list_checks()] == ["web", "cli", "feed"]
