@@ -23,6 +23,7 @@ is primary only when there is nothing else.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -32,7 +33,7 @@ from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 from . import identifiers
 from .errors import RuleError
 from .rules import Rules
-from .types import Article, Citation, CitationKind, Paragraph
+from .types import Article, Citation, CitationKind
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A DOI cut by a line break (or a hyphenation, or a soft hyphen) in a footnote or a saved page:
 # the head ends at the break; the tail is glued on when it cannot be the next sentence.
 _DOI_BREAK = re.compile(r"(?P<sep>[ \t]*\n[ \t]*|(?<=[./-])[ \t]+)(?P<tail>[0-9a-z(][^\s\"<>]*)")
+_MAX_JOINED = 10 * identifiers.MAX_DOI_LENGTH  # percent-escapes decoded, still too long
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _TRAILING = ".,;:!?'\"\u201d\u2019>*"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?\s+(?=[A-Z\"\u201c(\[])")
@@ -74,16 +76,20 @@ _JOURNAL = re.compile(
     r"(?:journal\s+(?:of\s+)?)?"
     r"|\b[Tt]he\s+journal\s+(?:of\s+)?)"
     rf"(?P<journal>{_JOURNAL_NAME})")
+# starts only where a run of spaces starts: tried inside a long run, each start read the rest of it
 _NOT_JOURNAL_TAIL = re.compile(
-    r"(?:\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+    r"(?<!\s)(?:\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
     r"April|May|June|July|August|September|October|November|December|The|This|It|In|On))+$")
+# A surname is at most 40 letters: unbounded, a capital in a long run of letters read the rest of
+# the run from every capital (30 KB of capitals took 7 s)
+_SURNAME = r"[A-Z][\w'\u2019-]{1,40}"
 _REF_AUTHOR = re.compile(
-    r"^(?P<author>[A-Z][\w'\u2019-]+(?:[ -][A-Z][\w'\u2019-]+)?),?\s+(?:[A-Z]\.\s*){1,3}[,&(]"
-    r"|^(?P<vauthor>[A-Z][\w'\u2019-]+)\s+[A-Z]{1,3}[,.]")
+    rf"^(?P<author>{_SURNAME}(?:[ -]{_SURNAME})?),?\s+(?:[A-Z]\.\s*){{1,3}}[,&(]"
+    rf"|^(?P<vauthor>{_SURNAME})\s+[A-Z]{{1,3}}[,.]")
 _TEXT_AUTHOR = re.compile(
-    r"(?P<etal>[A-Z][\w'\u2019-]+)\s+(?:et\s+al\b|and\s+(?:her|his|their)\s+colleagues)"
+    rf"(?P<etal>{_SURNAME})\s+(?:et\s+al\b|and\s+(?:her|his|their)\s+colleagues)"
     r"|(?:led\s+by|[Ll]ead\s+author|[Ff]irst\s+author)\s+(?:was\s+)?(?:Dr\.?\s+|Prof\.?\s+|"
-    r"Professor\s+)?(?:[A-Z][\w'\u2019-]+\s+){0,2}?(?P<led>[A-Z][\w'\u2019-]+)\b(?!\s+[A-Z])")
+    rf"Professor\s+)?(?:{_SURNAME}\s+){{0,2}}?(?P<led>{_SURNAME})\b(?!\s+[A-Z])")
 _REF_YEAR = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?\)")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _REF_TITLE = re.compile(r"\((?:19|20)\d{2}[a-z]?\)\.?\s+(?P<title>[^.?!]{10,300}[.?!])")
@@ -163,11 +169,12 @@ def find_citations(article: Article, rules: Rules) -> tuple[Citation, ...]:
     patterns = _url_patterns(rules.table("publisher_urls"))
     identifiers = _text_patterns(rules.table("text_identifiers"))
     labels = _label_paragraphs(article, rules.lexicon("citation_labels"))
-    mentions = list(_link_mentions(article, patterns, labels))
-    mentions.extend(_text_mentions(article, patterns, identifiers, labels, mentions))
+    layout = _Layout(article)
+    mentions = list(_link_mentions(layout, patterns, labels))
+    mentions.extend(_text_mentions(layout, patterns, identifiers, labels, mentions))
     if not any(m.kind in ("doi", "pmid", "pmcid") and m.region not in LOW_REGIONS
                for m in mentions):
-        reference = _reference_mention(article, labels)
+        reference = _reference_mention(layout, labels)
         if reference is not None:
             mentions.append(reference)
     citations = _score(article, mentions, _Cues.from_table(rules.table("citation_cues")))
@@ -305,9 +312,9 @@ def _clean_url(url: str, keep_query: bool = False) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
 
 
-def _link_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
+def _link_mentions(layout: _Layout, patterns: tuple[_UrlPattern, ...],
                    labels: frozenset[int]) -> Iterator[_Mention]:
-    for link in article.links:
+    for link in layout.article.links:
         found = _match_url(link.href, patterns)
         if found is None:
             continue
@@ -315,28 +322,41 @@ def _link_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
         quote: str | None = link.text or None
         label = False
         if link.start is not None:
-            label = _paragraph_index(article.paragraphs, link.start) in labels
-            quote = _context(article, link.start, label)
+            label = layout.paragraph_index(link.start) in labels
+            quote = layout.context(link.start, label)
         yield _Mention(kind, value, link.start, link.end, link.region, quote, label, secondary)
 
 
 # -- identifiers in the text --------------------------------------------------------------------
 
 
-def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
+def _text_mentions(layout: _Layout, patterns: tuple[_UrlPattern, ...],
                    identifiers: tuple[_UrlPattern, ...], labels: frozenset[int],
                    known: list[_Mention]) -> list[_Mention]:
-    text = article.text
-    taken = [(m.start, m.end) for m in known if m.start is not None and m.end is not None]
+    text = layout.text
+    # the characters earlier mentions hold, so a story citing one DOI thousands of times is not
+    # compared pair by pair; spans that are empty or off the text are compared one by one
+    used = bytearray(len(text))
+    odd: list[tuple[int, int]] = []
+
+    def take(start: int, end: int) -> None:
+        if 0 <= start < end <= len(text):
+            used[start:end] = b"\x01" * (end - start)
+        else:
+            odd.append((start, end))
+
+    for m in known:
+        if m.start is not None and m.end is not None:
+            take(m.start, m.end)
     out: list[_Mention] = []
 
     def add(kind: CitationKind, value: str | None, start: int, end: int,
             secondary: bool = False) -> None:
-        if not value or any(s < end and start < e for s, e in taken):
+        if not value or any(used[start:end]) or any(s < end and start < e for s, e in odd):
             return
-        taken.append((start, end))
-        label = _paragraph_index(article.paragraphs, start) in labels
-        out.append(_Mention(kind, value, start, end, "body", _context(article, start, label),
+        take(start, end)
+        label = layout.paragraph_index(start) in labels
+        out.append(_Mention(kind, value, start, end, "body", layout.context(start, label),
                             label, secondary))
 
     for match in _URL.finditer(text):
@@ -355,18 +375,36 @@ def _text_mentions(article: Article, patterns: tuple[_UrlPattern, ...],
 
 
 def _text_dois(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, doi) for every DOI written in `text`, rejoined across line breaks."""
+    """(start, end, doi) for every DOI written in `text`, rejoined across line breaks.
+
+    Each chain of breaks is followed once: every DOI starting inside it joins the same pieces, so
+    a list of lines that all glue on is not re-read from each of them (100 KB took minutes). A
+    DOI is joined up to `_MAX_JOINED` characters, past which no DOI a request may carry is left.
+    """
+    chains: dict[int, tuple[list[int], int]] = {}  # where a piece ends -> (its chain's ends, index)
     for match in _DOI.finditer(text):
         start, end = match.start(), match.end()
-        while True:
-            tail = _DOI_BREAK.match(text, end)
-            head = text[start:end].translate(_INVISIBLE)
-            if tail is None or not _continues(head, tail.group("sep"), tail.group("tail")):
-                break
-            end = tail.end()
+        if end not in chains:
+            ends = [end]
+            while True:
+                tail = _DOI_BREAK.match(text, ends[-1])
+                # the last visible character is all `_continues` reads of the head
+                last = ends[-1]
+                while last > start + 1 and ord(text[last - 1]) in _INVISIBLE:
+                    last -= 1
+                if tail is None or not _continues(text[last - 1:last], tail.group("sep"),
+                                                  tail.group("tail")):
+                    break
+                ends.append(tail.end())
+            for index, piece_end in enumerate(ends):
+                chains[piece_end] = (ends, index)
+        ends, index = chains[end]
+        end = ends[max(index, bisect.bisect_right(ends, start + _MAX_JOINED) - 1)]
         raw = _strip_trailing(text[start:end])
-        while raw and raw[-1] in ".-" and len(raw) > 8:
-            raw = raw[:-1]  # "…2024." at the end of a sentence, or a dangling hyphen
+        cut = len(raw)
+        while cut > 8 and raw[cut - 1] in ".-":
+            cut -= 1  # "…2024." at the end of a sentence, or a dangling hyphen
+        raw = raw[:cut]
         yield start, start + len(raw), re.sub(r"\s+", "", raw).translate(_INVISIBLE)
 
 
@@ -383,23 +421,29 @@ def _continues(head: str, sep: str, tail: str) -> bool:
 
 def _strip_trailing(value: str) -> str:
     """Drop sentence punctuation after an identifier; keep a ")" that closes one inside it."""
-    while value:
-        last = value[-1]
+    end = len(value)
+    counts: dict[str, int] = {}  # brackets in value[:end], counted once (not once per character)
+    while end:
+        last = value[end - 1]
         if last in _TRAILING:
-            value = value[:-1]
-        elif last in ")]}" and value.count(last) > value.count({")": "(", "]": "[",
-                                                                 "}": "{"}[last]):
-            value = value[:-1]
-        else:
+            end -= 1
+            continue
+        if last not in ")]}":
             break
-    return value
+        if not counts:
+            counts = {c: value.count(c) for c in "()[]{}"}
+        if counts[last] <= counts[{")": "(", "]": "[", "}": "{"}[last]]:
+            break
+        counts[last] -= 1
+        end -= 1
+    return value[:end]
 
 
 # -- a reference built from the text ------------------------------------------------------------
 
 
-def _reference_mention(article: Article, labels: frozenset[int]) -> _Mention | None:
-    text = article.text
+def _reference_mention(layout: _Layout, labels: frozenset[int]) -> _Mention | None:
+    article, text = layout.article, layout.text
     journal = _JOURNAL.search(text)
     ref_line = _reference_line(article, labels)
     author = _author(ref_line, text)
@@ -407,7 +451,7 @@ def _reference_mention(article: Article, labels: frozenset[int]) -> _Mention | N
         return None
     name = _NOT_JOURNAL_TAIL.sub("", journal.group("journal")) if journal else None
     anchor = journal.start() if journal else (author[1] if author else 0)
-    sentence = _sentence(text, anchor)
+    sentence = layout.sentence(anchor)
     year = _year(ref_line, sentence)
     title = _title(ref_line, text)
     parts = [author[0] if author else None, name, year, title]
@@ -460,34 +504,55 @@ def _title(ref_line: str | None, text: str) -> str | None:
 # -- context: sentences, label lines, cue words -------------------------------------------------
 
 
-def _sentence(text: str, offset: int) -> str:
-    """The sentence of `text` that holds `offset` (sentences never cross a paragraph break)."""
-    para_start = text.rfind("\n", 0, offset) + 1
-    para_end = text.find("\n", offset)
-    para_end = len(text) if para_end < 0 else para_end
-    start = para_start
-    for match in _SENTENCE_END.finditer(text, para_start, para_end):
-        if match.end() > offset:
-            return text[start:match.start()].strip()
-        start = match.end()
-    return text[start:para_end].strip()
+class _Layout:
+    """Where the paragraphs, lines and sentences of one article are, found by offset in log time:
+    a story that cites one DOI thousands of times must not rescan its paragraph each time."""
 
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.text = article.text
+        paragraphs = article.paragraphs
+        self._sorted = all(a.start <= a.end <= b.start for a, b in zip(paragraphs, paragraphs[1:]))
+        self._starts = [p.start for p in paragraphs]
+        self._ends = [p.end for p in paragraphs]
+        self._breaks = [m.start() for m in re.finditer("\n", self.text)]
+        self._sentence_ends: dict[int, tuple[list[int], list[int]]] = {}
+        self._sentences: dict[tuple[int, int], str] = {}  # one string per sentence, shared
 
-def _context(article: Article, offset: int, label_line: bool) -> str:
-    """The quote for a mention: its sentence, or the whole line of a "Source:" reference."""
-    if label_line:
-        index = _paragraph_index(article.paragraphs, offset)
-        if index is not None:
-            paragraph = article.paragraphs[index]
-            return article.text[paragraph.start:paragraph.end]
-    return _sentence(article.text, offset)
+    def paragraph_index(self, offset: int) -> int | None:
+        """The first paragraph that holds `offset` (its end included)."""
+        paragraphs = self.article.paragraphs
+        if not self._sorted:
+            return next((i for i, p in enumerate(paragraphs) if p.start <= offset <= p.end), None)
+        last = bisect.bisect_right(self._starts, offset) - 1  # the last that starts at or before
+        first = bisect.bisect_left(self._ends, offset)  # the first that ends at or after
+        return first if 0 <= first <= last else None
 
+    def sentence(self, offset: int) -> str:
+        """The sentence of the text that holds `offset` (sentences never cross a paragraph break)."""
+        text = self.text
+        at = bisect.bisect_left(self._breaks, offset)
+        para_start = self._breaks[at - 1] + 1 if at else 0
+        para_end = self._breaks[at] if at < len(self._breaks) else len(text)
+        if para_start not in self._sentence_ends:
+            found = list(_SENTENCE_END.finditer(text, para_start, para_end))
+            self._sentence_ends[para_start] = ([m.start() for m in found], [m.end() for m in found])
+        starts, ends = self._sentence_ends[para_start]
+        i = bisect.bisect_right(ends, offset)  # the first sentence end after `offset`
+        start = ends[i - 1] if i else para_start
+        stop = starts[i] if i < len(starts) else para_end
+        if (start, stop) not in self._sentences:
+            self._sentences[start, stop] = text[start:stop].strip()
+        return self._sentences[start, stop]
 
-def _paragraph_index(paragraphs: tuple[Paragraph, ...], offset: int) -> int | None:
-    for index, paragraph in enumerate(paragraphs):
-        if paragraph.start <= offset <= paragraph.end:
-            return index
-    return None
+    def context(self, offset: int, label_line: bool) -> str:
+        """The quote for a mention: its sentence, or the whole line of a "Source:" reference."""
+        if label_line:
+            index = self.paragraph_index(offset)
+            if index is not None:
+                paragraph = self.article.paragraphs[index]
+                return self.text[paragraph.start:paragraph.end]
+        return self.sentence(offset)
 
 
 def _label_paragraphs(article: Article, labels: frozenset[str]) -> frozenset[int]:
@@ -496,7 +561,7 @@ def _label_paragraphs(article: Article, labels: frozenset[str]) -> frozenset[int
         return frozenset()
     alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
     label = re.compile(rf"^\s*(?:{alternatives})\s*:", re.IGNORECASE)
-    bare = re.compile(rf"^\s*(?:{alternatives})\s*:?\s*$", re.IGNORECASE)
+    bare = re.compile(rf"^\s*(?:{alternatives})\s*+(?::\s*+)?$", re.IGNORECASE)
     out: set[int] = set()
     for index, paragraph in enumerate(article.paragraphs):
         line = article.text[paragraph.start:paragraph.end]
@@ -543,8 +608,9 @@ def _score(article: Article, mentions: list[_Mention], cues: _Cues) -> tuple[Cit
     for mention in mentions:
         grouped.setdefault((mention.kind, mention.value), []).append(mention)
     ranked: list[tuple[float, int, bool, Citation]] = []
+    bonuses: dict[str, float] = {}  # the cue bonus of each quote, read once
     for order, ((kind, value), group) in enumerate(grouped.items()):
-        pairs = sorted(((_mention_score(m, len(article.text), cues), m) for m in group),
+        pairs = sorted(((_mention_score(m, len(article.text), cues, bonuses), m) for m in group),
                        key=lambda pair: pair[0], reverse=True)
         best_points, best = pairs[0]
         repeats = min(MAX_REPEATS, sum(1 for _, m in pairs[1:] if m.region not in LOW_REGIONS))
@@ -563,8 +629,12 @@ def _score(article: Article, mentions: list[_Mention], cues: _Cues) -> tuple[Cit
                  for i, item in enumerate(ranked))
 
 
-def _mention_score(mention: _Mention, length: int, cues: _Cues) -> float:
-    points = max(0.1, 1.0 + cues.bonus(mention.quote or ""))
+def _mention_score(mention: _Mention, length: int, cues: _Cues,
+                   bonuses: dict[str, float]) -> float:
+    quote = mention.quote or ""
+    if quote not in bonuses:
+        bonuses[quote] = cues.bonus(quote)
+    points = max(0.1, 1.0 + bonuses[quote])
     if mention.label_line:
         points += LABEL_BONUS
     if mention.start is not None and length:

@@ -22,6 +22,7 @@ Number words, unit aliases, counted nouns, qualifiers and ratio names are data i
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -36,11 +37,14 @@ logger = logging.getLogger(__name__)
 
 # Thousands grouped by commas ("33,947") or, in journal style, by a space ("33 947", BMJ; thin or
 # no-break spaces too): a group of three digits after a space joins the number only when no
-# further digit or decimal follows.
+# further digit or decimal follows. A number starts where a run of digits starts: tried from every
+# digit of a long run, each pattern that puts a number before something else read the rest of the
+# run from each of them (100 KB of digits took minutes); a match that starts after a digit is an
+# identifier's anyway ("H1N1", `_identifier_context`).
 _GROUP_SPACE = "\u2009\u202f\u00a0 "
-_DIGITS = (r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+_DIGITS = (r"(?<!\d)(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?"
            rf"|\d{{1,3}}(?:[{_GROUP_SPACE}]\d{{3}})+(?![\d]|[.,]\d)"
-           r"|\d+(?:\.\d+)?|\.\d+")
+           r"|\d++(?:\.\d++)?|\.\d++)")
 _MINUS = "-−–"
 _DASH = r"(?:\s*[-–—‒]\s*|\s+to\s+)"
 _MASK = re.compile(
@@ -636,14 +640,23 @@ def _qualified(text: str, q: Quantity, finder: QuantityFinder) -> Quantity:
 
 def _attach_cis(text: str, found: list[Quantity], cis: list[Quantity],
                 finder: QuantityFinder) -> list[Quantity]:
-    """Give each CI's point estimate (the nearest quantity before it, same sentence) its low/high."""
+    """Give each CI's point estimate (the nearest quantity before it, same sentence) its low/high.
+
+    Only the quantities that end within `ci_window` characters before an interval are looked at
+    (found by their ends, sorted once), not all of them for each interval: a table of 5,000
+    intervals made this quadratic.
+    """
     out = list(found)
+    by_end = sorted((q.span.end, i) for i, q in enumerate(out))
+    ends = [end for end, _ in by_end]
+    where = {id(q): i for i, q in enumerate(out) if q.kind == "ci"}
     for ci in cis:
         best = None
-        for i, q in enumerate(out):
+        lo = bisect.bisect_left(ends, ci.span.start - finder.ci_window)
+        hi = bisect.bisect_right(ends, ci.span.start)
+        for _, i in by_end[lo:hi]:  # by end, then by place in `out`: the last wins, as before
+            q = out[i]
             if q.kind in ("ci", "p_value", "count", "duration") or q.of == "sd" or q.low is not None:
-                continue
-            if q.span.end > ci.span.start or ci.span.start - q.span.end > finder.ci_window:
                 continue
             gap = text[q.span.end:ci.span.start]
             if re.search(r"[.!?]\s+[A-Z]", gap) or "\n" in gap:
@@ -656,7 +669,9 @@ def _attach_cis(text: str, found: list[Quantity], cis: list[Quantity],
         unit = point.unit or ci.unit
         out[best] = replace(point, low=ci.low, high=ci.high, unit=unit)
         if ci.unit is None and unit:
-            out[out.index(ci)] = replace(ci, unit=unit)
+            at = where.get(id(ci), None)
+            at = out.index(ci) if at is None or out[at] is not ci else at
+            out[at] = replace(ci, unit=unit)
     return out
 
 
