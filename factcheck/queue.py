@@ -192,7 +192,11 @@ def run_queue(jobs: list[BatchJob], settings: Settings, url: str | None = None,
 def _enqueue(queue: Queue, by_id: dict[str, BatchJob], results_key: str, timeout: int) -> None:
     from rq import Retry
     datas = [queue.prepare_data(perform, args=(job, results_key), job_id=job_id,
-                                description=job.source, timeout=timeout, result_ttl=0,
+                                description=job.source, timeout=timeout,
+                                # not 0: rq 3.0.0 deletes a result_ttl=0 job by fetching each of
+                                # its executions, and fails a retried job whose killed execution
+                                # expired ("Execution ... not found"), so it ran a third time
+                                result_ttl=600,
                                 failure_ttl=RESULT_TTL, retry=Retry(max=RETRIES,
                                                                     enqueue_at_front=True))
              for job_id, job in by_id.items()]
@@ -205,7 +209,13 @@ def _enqueue(queue: Queue, by_id: dict[str, BatchJob], results_key: str, timeout
 def _sweep(queue: Queue, waiting: dict[str, BatchJob]) -> list[BatchResult]:
     """Hand abandoned jobs back to the queue; a job out of retries becomes a failed result."""
     from rq.registry import FailedJobRegistry, StartedJobRegistry
-    StartedJobRegistry(queue=queue).cleanup()  # retries or fails the jobs whose beats stopped
+    # the workers' maintenance lock (briefly), or a worker's clean-up and ours would both hand
+    # the same abandoned job back to the queue and it would run twice
+    if queue.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=30):
+        try:
+            StartedJobRegistry(queue=queue).cleanup()  # retries or fails the silent jobs
+        finally:
+            queue.connection.delete(queue.registry_cleaning_key)
     failed = [job_id for job_id in FailedJobRegistry(queue=queue).get_job_ids()
               if job_id in waiting]
     results = []
