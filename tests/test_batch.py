@@ -33,7 +33,8 @@ COFFEE, STATIN = CASES / "coffee-mortality-causal", CASES / "statin-crp-number-m
 def _env(tmp_path: Path, config: str = "") -> dict[str, str]:
     cfg = tmp_path / "batch.toml"
     cfg.write_text("[http]\nretries = 0\nbackoff = 0.01\n" + config, "utf-8")
-    return dict(os.environ, FACTCHECK_CACHE=str(tmp_path / "cache"), FACTCHECK_CONFIG=str(cfg))
+    env = {k: v for k, v in os.environ.items() if k != "FACTCHECK_QUEUE_URL"}  # in-process
+    return dict(env, FACTCHECK_CACHE=str(tmp_path / "cache"), FACTCHECK_CONFIG=str(cfg))
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 180):
