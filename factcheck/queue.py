@@ -144,6 +144,7 @@ def run_queue(jobs: list[BatchJob], settings: Settings, url: str | None = None,
         KeyboardInterrupt: after the results so far were yielded; the stories still waiting
             are taken off the queue.
     """
+    import redis
     from rq import Queue
     url = url or settings.queue_url
     connection = connect(url)
@@ -158,6 +159,20 @@ def run_queue(jobs: list[BatchJob], settings: Settings, url: str | None = None,
     waiting = dict(by_id)
     by_index = {job.index: job_id for job_id, job in by_id.items()}
     next_sweep = time.monotonic() + _SWEEP_EVERY
+    try:
+        yield from _collect(queue, results_key, waiting, by_index, on_result, next_sweep, url)
+    finally:
+        try:
+            _finish(queue, results_key, waiting, stats)
+        except redis.RedisError as exc:
+            logger.warning("could not tidy the run on the queue: %s", exc)
+
+
+def _collect(queue: Queue, results_key: str, waiting: dict[str, BatchJob],
+             by_index: dict[int, str], on_result: Callable[[BatchResult], None] | None,
+             next_sweep: float, url: str) -> Iterator[BatchResult]:
+    import redis
+    connection = queue.connection
     try:
         while waiting:
             popped = connection.blpop([results_key], timeout=1)
@@ -175,18 +190,27 @@ def run_queue(jobs: list[BatchJob], settings: Settings, url: str | None = None,
                 if on_result is not None:
                     on_result(result)
                 yield result
-    finally:
-        if waiting:  # interrupted: nobody will collect these, so no worker should check them
-            with connection.pipeline() as pipe:
-                for job_id in waiting:
-                    queue.remove(job_id, pipeline=pipe)
-                pipe.execute()
-            logger.info("took %s waiting stories off the queue", len(waiting))
-        if stats is not None:
-            attempts = connection.hgetall(results_key + ":attempts")
-            again = sum(max(0, int(n) - 1) for n in attempts.values())
-            stats.retried, stats.restarts = again, again
-        connection.delete(results_key + ":attempts")
+    except redis.RedisError as exc:
+        raise QueueUnavailable(f"lost the queue at {_safe(url)} with {len(waiting)} stories "
+                               f"unanswered: {exc}", url) from exc
+
+
+def _finish(queue: Queue, results_key: str, waiting: dict[str, BatchJob],
+            stats: BatchStats | None) -> None:
+    """Take unanswered stories off the queue (interrupted: nobody would collect them) and
+    count the stories that were checked again."""
+    connection = queue.connection
+    if waiting:
+        with connection.pipeline() as pipe:
+            for job_id in waiting:
+                queue.remove(job_id, pipeline=pipe)
+            pipe.execute()
+        logger.info("took %s waiting stories off the queue", len(waiting))
+    if stats is not None:
+        attempts = connection.hgetall(results_key + ":attempts")
+        again = sum(max(0, int(n) - 1) for n in attempts.values())
+        stats.retried, stats.restarts = again, again
+    connection.delete(results_key + ":attempts")
 
 
 def _enqueue(queue: Queue, by_id: dict[str, BatchJob], results_key: str, timeout: int) -> None:

@@ -238,3 +238,34 @@ def test_queue_worker_needs_a_queue_url(monkeypatch, tmp_path):
     monkeypatch.setenv("FACTCHECK_CACHE", str(tmp_path))
     result = CliRunner().invoke(worker, [])
     assert result.exit_code == 2 and "--queue URL" in result.output
+
+
+def test_queue_losing_redis_mid_run_is_one_line_and_exit_3(tmp_path):
+    import redis
+    from conftest_redis import start_redis
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server, url = start_redis(folder)
+    try:
+        listing = tmp_path / "list.txt"
+        listing.write_text("".join(f"{c / 'story.html'} {c / 'pubmed.xml'}\n" for c in CASES[:3]),
+                           "utf-8")
+        proc = subprocess.Popen(  # no worker: the stories wait on the queue
+            [sys.executable, "-m", "factcheck", "check", "--from", str(listing), "--queue", url],
+            env=_env(tmp_path, "cache", None), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        connection = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 60
+        while connection.llen("rq:queue:factcheck") < 3:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        server.kill()
+        server.wait()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert proc.returncode == 3, err
+    assert "lost the queue at " + url + " with 3 stories unanswered" in err
+    assert "Traceback" not in err and out == ""
