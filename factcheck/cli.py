@@ -21,6 +21,7 @@ from . import __version__
 from ._cli_common import _write, common_options
 from .cli_extra import feed, history
 from .cli_serve import serve
+from .cli_worker import worker
 from .errors import EXIT_FINDINGS, EXIT_USAGE, FactcheckError, InputError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def main() -> None:
 main.add_command(feed)  # the nightly job and the history live in cli_extra
 main.add_command(history)
 main.add_command(serve)  # the editors' web form
+main.add_command(worker)  # a queue worker (factcheck.queue)
 
 
 @main.command()

@@ -19,6 +19,7 @@ FactcheckError                 exit 2 unless stated
     UpstreamError              429/5xx/timeout/malformed answer after retries   exit 3
   DeliveryError                sending email failed after retries               exit 3
   CheckBudgetExceeded          the whole check ran past check.budget (names the step)  exit 3
+  QueueUnavailable             the queue's Redis cannot be reached (factcheck.queue)   exit 3
 ```
 
 Exit statuses: 0 clean, 1 findings, 2 bad input, 3 a site, service or the mail server failed or
