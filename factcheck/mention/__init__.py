@@ -38,8 +38,8 @@ from .._words import fold as _fold
 from .._words import singular as _stem
 from ..rules import Rules
 from ..types import Article, Citation, Claim, Mentioned, Span, StudyMention
+from ._text import Taken
 from ._text import alternation as _alternation
-from ._text import overlaps as _overlaps
 from ._text import sentence_start as _sentence_start
 from .dates import DateReader
 from .journals import JournalVocabulary
@@ -50,14 +50,19 @@ __all__ = ["JournalVocabulary", "MentionReader", "read_mention"]
 
 _SP = r"[ \t\u00a0]+"  # names never run across a line break
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
-_NAME_WORD = rf"(?:[{_UPPER}][^\W\d_]*(?:[-'’][{_UPPER}]?[^\W\d_]+)*(?:(?<=s)['’](?![\w]))?)"
+# A name word is at most 41 letters with at most four hyphenated parts: unbounded, every capital
+# of a long run of letters read the rest of the run (30 KB of capitals took minutes)
+_NAME_WORD = (rf"(?:[{_UPPER}][^\W\d_]{{0,40}}+(?:[-'’][{_UPPER}]?[^\W\d_]{{1,40}}+){{0,4}}"
+              r"(?:(?<=s)['’](?![\w]))?)")
 _INITIAL = rf"[{_UPPER}]\."
 # "Jane Doe", "Melissa G. Hunt", "Hanna Savolainen-Peltonen", "Ludwig van Beethoven"
 _PERSON = (rf"{_NAME_WORD}(?:{_SP}{_NAME_WORD}(?={_SP}[{_UPPER}]))?(?:{_SP}(?:{_INITIAL}[ \t]*)+)?"
            rf"{_SP}(?:(?:van|von|de|der|den|da|di|du|la|le){_SP})?{_NAME_WORD}")
 # "JUPITER", "CancerSEEK", "ChAdV-nCoV", "D-Health", "STEP 1"
-_ACRONYM = (r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{1,3}-[A-Z][A-Za-z0-9]+)"
-            r"(?:-[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*)*(?:[ \t]\d{1,2}(?!\d))?")
+# (a capital, letters holding another capital, then letters and digits: read once, not tried at
+# every capital of the run as `[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*` was)
+_ACRONYM = (r"(?:[A-Z](?=[a-z]*+[A-Z])[A-Za-z0-9]*+|[A-Z]{1,3}-[A-Z][A-Za-z0-9]++)"
+            r"(?:-(?=[a-z]*+[A-Z0-9])[A-Za-z0-9]*+)*(?:[ \t]\d{1,2}(?!\d))?")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
 class MentionReader:
@@ -163,7 +168,7 @@ class MentionReader:
                          for c in citations if c.kind in ("nct", "trial"))
         story_date = self.dates.story_date(article)
         paper_date, window = self.dates.read(text, sentences, story_date)
-        taken = [m.span for m in (*journals, *researchers, *institutions, *study_names)]
+        taken = Taken(text, (m.span for m in (*journals, *researchers, *institutions, *study_names)))
         numbers = self._numbers(claims)
         named = journals or researchers or study_names or registry or institutions
         counted = any(n.role == "count" for n in numbers)
@@ -185,13 +190,13 @@ class MentionReader:
         out: list[Mentioned] = []
         seen: set[str] = set()
         for start, end, journal, needs_cue in self.journals.find(text):
+            if journal.title in seen:
+                continue  # (before the cue is read: a name said 5,000 times is read once)
             before = text[_sentence_start(sentences, start):start]
             cued = bool(self._journal_cue.search(before))
             if needs_cue and not cued:
                 continue
             weight = 1.0 if cued else 0.8
-            if journal.title in seen:
-                continue
             seen.add(journal.title)
             out.append(Mentioned(journal.title, Span(start, end, text[start:end]), role="listed",
                                  detail=journal.abbrev, weight=weight))
@@ -227,7 +232,7 @@ class MentionReader:
     def _find_researchers(self, text: str, sentences: Sequence[Span],
                           institutions: Sequence[Mentioned],
                           journals: Sequence[Mentioned]) -> tuple[Mentioned, ...]:
-        blocked = [m.span for m in (*institutions, *journals)]
+        blocked = Taken(text, (m.span for m in (*institutions, *journals)))
         people: dict[str, Mentioned] = {}
         order: list[str] = []
         for sentence in sentences:
@@ -241,7 +246,7 @@ class MentionReader:
                         continue
                     start = sentence.start + m.start("name") + raw.find(name)
                     span = Span(start, start + len(name), name)
-                    if any(_overlaps(span, b) for b in blocked):
+                    if blocked.hit(span):
                         continue
                     cue = (m.groupdict().get("cue") or "").lower()
                     cue = " ".join(cue.split())
@@ -263,7 +268,7 @@ class MentionReader:
 
     def _find_study_names(self, text: str, institutions: Sequence[Mentioned],
                           journals: Sequence[Mentioned]) -> tuple[Mentioned, ...]:
-        blocked = [m.span for m in (*institutions, *journals)]
+        blocked = Taken(text, (m.span for m in (*institutions, *journals)))
         out: list[Mentioned] = []
         seen: set[str] = set()
         for pattern in (self._study_named, self._study_acronym):
@@ -281,7 +286,7 @@ class MentionReader:
                     continue  # "the FDA study", "a US trial": not a study's name
                 start = m.start(group) + raw.find(name)
                 span = Span(start, start + len(name), name)
-                if any(_overlaps(span, b) for b in blocked) or name.lower() in seen:
+                if blocked.hit(span) or name.lower() in seen:
                     continue
                 seen.add(name.lower())
                 out.append(Mentioned(name, span, role="study"))
@@ -292,7 +297,7 @@ class MentionReader:
     # -- topic and numbers -------------------------------------------------------------------
 
     def _topic(self, article: Article, claims: Sequence[Claim],
-               taken: Sequence[Span]) -> tuple[Mentioned, ...]:
+               taken: Taken) -> tuple[Mentioned, ...]:
         s = self.settings
         role_weight: Mapping[str, float] = s.get("role_weights", {})
         lead = int(s.get("lead_paragraphs", 3))
@@ -312,7 +317,7 @@ class MentionReader:
             for m in _WORD.finditer(chunk):
                 start = paragraph.start + m.start()
                 span = Span(start, start + len(m.group(0)), m.group(0))
-                if any(_overlaps(span, t) for t in taken):
+                if taken.hit(span):
                     continue
                 word = m.group(0)
                 low = word.lower()

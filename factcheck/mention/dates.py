@@ -9,6 +9,7 @@ of date is in rules/mention/mention.toml.
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import date, timedelta
 from typing import Iterator, Sequence
@@ -93,11 +94,15 @@ class DateReader:
                     for m in self._published_cue.finditer(chunk)]
             if not cues:
                 continue
+            # the cues ending up to 40 characters before each date, found by bisecting their
+            # ends (in text order), not by reading every cue of the sentence for every date
+            cue_ends = [c[1] for c in cues]
+            weakest = max(c[2] for c in cues) - 1.0
             for found_at, found in self._sentence_dates(chunk, sentence.start, story):
                 start, end = found_at
-                before = [c for c in cues if c[1] <= start - sentence.start and
-                          start - sentence.start - c[1] <= 40]
-                strength = max((c[2] for c in before), default=max(c[2] for c in cues) - 1.0)
+                at = start - sentence.start
+                before = cues[bisect.bisect_left(cue_ends, at - 40):bisect.bisect_right(cue_ends, at)]
+                strength = max((c[2] for c in before), default=weakest)
                 if best is None or (strength, -order) > (best[0], -best[1]):
                     best = (strength, order, *found)
         if best is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import time
 import warnings
 from typing import Sequence
@@ -115,8 +116,6 @@ def _split_hyphen_suffixes(nlp, suffixes) -> None:  # type: ignore[no-untyped-de
 
     The words come from rules/lexicons/hyphen_split_suffixes.txt.
     """
-    import re
-
     if not suffixes:
         return
     words = "|".join(re.escape(w) for w in sorted(suffixes, key=len, reverse=True))
@@ -124,6 +123,53 @@ def _split_hyphen_suffixes(nlp, suffixes) -> None:  # type: ignore[no-untyped-de
     current = getattr(nlp.tokenizer.infix_finditer, "__self__", None)
     pattern = f"{current.pattern}|{extra}" if current is not None else extra
     nlp.tokenizer.infix_finditer = re.compile(pattern).finditer
+
+
+# A run of text with no space longer than this is tokenized in pieces: spaCy strips a prefix or
+# suffix character at a time, so 10 KB of "(" or "%" took 7-16 s; no word is this long.
+LONG_RUN = 1000
+_RUN_PIECE = 100
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{LONG_RUN + 1},}}")
+
+
+class _LongRunTokenizer:
+    """The pipeline's tokenizer, except that runs of more than LONG_RUN characters without a space
+    are tokenized `_RUN_PIECE` characters at a time; text without such a run is tokenized as is."""
+
+    def __init__(self, tokenizer) -> None:  # type: ignore[no-untyped-def]
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str):  # type: ignore[no-untyped-def]
+        runs = list(_LONG_RUN.finditer(text))
+        if not runs:
+            return self.tokenizer(text)
+        from spacy.tokens import Doc
+
+        docs, pos = [], 0
+        for run in runs:
+            if run.start() > pos:
+                docs.append(self.tokenizer(text[pos:run.start()]))
+            docs.extend(self.tokenizer(text[at:min(at + _RUN_PIECE, run.end())])
+                        for at in range(run.start(), run.end(), _RUN_PIECE))
+            pos = run.end()
+        if pos < len(text):
+            docs.append(self.tokenizer(text[pos:]))
+        doc = Doc.from_docs(docs, ensure_whitespace=False)
+        if doc.text != text:  # never seen; the offsets of every claim depend on it
+            logger.warning("nlp: tokenizing a long run in pieces changed the text; tokenizing whole")
+            return self.tokenizer(text)
+        return doc
+
+
+def _bounded_abbreviations(detector, vocab) -> None:  # type: ignore[no-untyped-def]
+    """scispaCy's abbreviation detector matches "(", one or more tokens, ")" and then drops every
+    match with more than 8 tokens inside; matching at most 8 gives it the same candidates without
+    keeping every open parenthesis alive to the end of the text (20,000 "(" took 21 s)."""
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(vocab)
+    matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "{1,8}"}, {"ORTH": ")"}]])
+    detector.matcher = matcher
 
 
 def load_nlp(settings: Settings, rules: Rules) -> Analyzer:
@@ -156,10 +202,11 @@ def load_nlp(settings: Settings, rules: Rules) -> Analyzer:
         raise RuleError(f"a pattern in {rules.root / 'claims'} is not valid for spaCy: {exc}") from exc
     if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("factcheck_sentencizer", first=True)
-    nlp.add_pipe("abbreviation_detector")
+    _bounded_abbreviations(nlp.add_pipe("abbreviation_detector"), nlp.vocab)
     drugs = nlp.add_pipe("factcheck_drugs")
     drugs.initialize(drug_index(settings.cache_dir, rules.lexicon("drug_exclusions"), STOP_WORDS))
     finder = build_finder(rules)
     nlp.add_pipe("factcheck_quantities").initialize(finder)
+    nlp.tokenizer = _LongRunTokenizer(nlp.tokenizer)
     logger.info("nlp: pipeline %s ready in %.2fs", nlp.pipe_names, time.perf_counter() - started)
     return Analyzer(nlp, rules, finder)
