@@ -88,6 +88,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 3
 MAX_WORKERS = 4
+QUEUE_IN_FLIGHT = 16  # with the queue backend: stories waiting on `factcheck worker`s at once
 MAX_STORY_ATTEMPTS = 3  # runs that retry a story whose site or services were down
 LOCK_FILENAME = "feed.lock"
 CheckFn = Callable[[str, Any], Report]
@@ -396,7 +397,12 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
     if email_to and not dry_run and sender is None and not settings.smtp.host:
         raise InputError("--email needs an SMTP server: export FACTCHECK_SMTP_HOST (and PORT, "
                          "USER, PASSWORD, MAIL_FROM), or add --dry-run to write .eml files")
-    if check_fn is None:
+    in_flight = max(1, min(MAX_WORKERS, workers))
+    if check_fn is None and settings.queue_url:
+        # the queue backend: the run's threads only decide and wait; `factcheck worker`
+        # processes check, and this process stays the one writer of the store
+        check_fn, in_flight = queued_check(settings), QUEUE_IN_FLIGHT
+    elif check_fn is None:
         from .pipeline import check as pipeline_check
         check_fn = pipeline_check
     started = time.monotonic()
@@ -457,7 +463,7 @@ def run_feeds(feeds: Sequence[str], settings: Settings, *, email_to: Sequence[st
             # by default the desk gets the run's digest only; per-story emails are a setting
             story_email_to = email_to if settings.per_story_emails else ()
             _check_all(todo, store, pool, check_fn, result, run_id, story_email_to, mail_from,
-                       flag_on, max(1, min(MAX_WORKERS, workers)), quiet, hashes, cues)
+                       flag_on, in_flight, quiet, hashes, cues)
         finally:
             pool.close()
         if email_to:
@@ -486,6 +492,18 @@ def digest_options(settings: Settings) -> DigestOptions:
     return DigestOptions(report_url=settings.web_public_url,
                          max_html_bytes=settings.digest_max_kb * 1024,
                          per_story=settings.per_story_emails)
+
+
+def queued_check(settings: Settings) -> CheckFn:
+    """A check function that puts the story on the queue and waits for a worker's report."""
+    from .batch import BatchJob, result_report
+    from .queue import run_queue
+
+    def check(url: str, ctx: Any) -> Report:
+        [result] = list(run_queue([BatchJob(0, url)], settings))
+        return result_report(result)  # a failed check is a Report holding the worker's Problem
+
+    return check
 
 
 def _check_all(todo: list[_Job], store: Store, pool: _Workers, check_fn: CheckFn,
