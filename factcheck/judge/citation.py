@@ -102,7 +102,7 @@ def _journal_in_citing_sentence(run: Run, index: int, paper: Paper) -> None:
         m = _JOURNAL.search(claim.text)
         if not m:
             continue
-        named = re.sub(r"\s+(?:in|and|the|of|for)$", "", m.group(1).strip())
+        named = re.sub(r"(?<!\s)\s+(?:in|and|the|of|for)$", "", m.group(1).strip())
         if len(named) < 3:
             continue
         score = max(fuzz.token_set_ratio(named.lower(), paper.journal.lower()),
@@ -210,7 +210,9 @@ def year_mismatch(run: Run, index: int, paper: Paper) -> None:
 _LEAD_AUTHOR = re.compile(
     r"\b(?:led by|lead author|first author|lead researcher|lead investigator)\s*,?\s+"
     r"(?:(?:Dr|Prof|Professor|Doctor)\.?\s+)?(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z]\.)*(?:\s+[A-Z][a-z'’-]+)+)")
-_REFERENCE_LINE = re.compile(r"(?m)^\s*(?:Source|Reference|Citation|Study)s?:?\s*\n?\s*"
+# from the label's own line, spaces read once (`^\s*` from every line of a long blank run, and
+# `\s*\n?\s*` split every way, were quadratic); the surname and the year after it are the same
+_REFERENCE_LINE = re.compile(r"(?m)^[^\S\n]*(?:Source|Reference|Citation|Study)s?:?\s*+"
                              r"(?P<surname>[A-Z][A-Za-z'’-]+),\s+[A-Z]\.")
 _REFERENCE_YEAR = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?\)")
 

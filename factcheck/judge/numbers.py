@@ -376,7 +376,10 @@ def _is_ratio_change(q: Quantity, p: Quantity, verdicts: Mapping[str, Any]) -> b
 def _range_end(claim: Claim, q: Quantity) -> bool:
     """The top of a range read on its own ("an 8% to 34% lower risk"; not "from 92 to 30")."""
     before = claim.text[:max(0, q.span.start - claim.start)]
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)?\s*(?:to|-|–|and)\s*$", before, re.I)
+    # a number starts where its digits start, and the spaces are read once (tried from every
+    # digit of a long run this was quadratic)
+    m = re.search(r"(?<!\d)(\d++(?:\.\d++)?)\s*+(?:(?:%|percent|per cent)\s*+)?(?:to|-|–|and)\s*$",
+                  before, re.I)
     return m is not None and q.value is not None and float(m.group(1)) < q.value
 
 

@@ -467,7 +467,10 @@ def _ratio_direction(text: str, at: int) -> str | None:
         return "decrease"
     return "no_change"
 
-_ARM = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){0,1}[A-Za-z][\w-]*)\s+(?:group|arm|cohort)s?\b", re.I)
+# words of at most 61 characters, read once: unbounded, every word start of a long hyphenated
+# run ("a-b-a-b-...") read the rest of it (30 KB took 7 s)
+_ARM = re.compile(r"\b((?:[A-Za-z][\w-]{0,60}+\s+){0,1}[A-Za-z][\w-]{0,60}+)\s+(?:group|arm|cohort)s?\b",
+                  re.I)
 
 _ARM_SKIP = frozenset({"the", "a", "an", "each", "both", "two", "this", "that", "same", "control"})
 
