@@ -9,7 +9,8 @@
   `SameSite=Strict; HttpOnly` cookie; a POST without the matching pair is refused (403). The
   secret is per process, so after a restart an editor reloads the form.
 - **Headers** on every answer: a CSP that allows no scripts, no external anything and form posts
-  only to this origin; nosniff, no referrer, no framing, no caching of pages.
+  only to this origin; nosniff, no referrer to other sites (`same-origin`: `no-referrer` would
+  make browsers send `Origin: null` on the form's own post), no framing, no caching of pages.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ SECURITY_HEADERS = (
      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
      "base-uri 'none'; frame-ancestors 'none'"),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    # not no-referrer: with it, Chromium sends `Origin: null` on the form's own POST, which the
+    # same-origin check must refuse; same-origin still sends nothing to other sites
+    ("referrer-policy", "same-origin"),
     ("x-frame-options", "DENY"),
     ("cache-control", "no-store"),
 )
