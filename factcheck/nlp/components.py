@@ -214,12 +214,14 @@ class Sentencizer:
             token_at[token.idx] = token.i
         texts = [t.text for t in doc]
         starts = set()
-        for sent in self.segmenter.segment(doc.text):
-            start = sent.start
-            while start < sent.end and start not in token_at and doc.text[start].isspace():
-                start += 1
-            if start in token_at:
-                starts.add(token_at[start])
+        for offset, piece in _pieces(doc.text):
+            for sent in self.segmenter.segment(piece):
+                start = offset + sent.start
+                end = offset + sent.end
+                while start < end and start not in token_at and doc.text[start].isspace():
+                    start += 1
+                if start in token_at:
+                    starts.add(token_at[start])
         flags = numpy.full((len(doc), 1), -1, dtype="int32")
         flags[0, 0] = 1
         for i in range(1, len(doc)):
@@ -232,6 +234,30 @@ class Sentencizer:
         # from_array, not token.is_sent_start: that setter re-checks the whole doc per token
         doc.from_array([SENT_START], flags.astype("uint64"))  # type: ignore[arg-type]  # -1 wraps
         return doc
+
+
+# pysbd rewrites a whole line once per abbreviation in it, so a line of 100 KB ("Dr. Aa Dr. Aa
+# ...") took minutes; a line longer than this is segmented in pieces cut at a likely sentence end
+# (a word of four lowercase letters, a full stop, a space, a capitalised word), else at a space.
+LONG_LINE = 10_000
+_PIECE_END = re.compile(r"(?<=[a-z]{4}[.!?]) (?=[A-Z][a-z])")
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) of `text` for pysbd: the whole text unless a line is longer than LONG_LINE."""
+    if len(text) <= LONG_LINE or not any(len(line) > LONG_LINE for line in text.split("\n")):
+        return [(0, text)]
+    cuts, line_start = [0], 0
+    for line in text.split("\n"):
+        at = line_start
+        while line_start + len(line) - at > LONG_LINE:
+            ends = [m.end() for m in _PIECE_END.finditer(text, at + LONG_LINE // 2, at + LONG_LINE)]
+            space = text.rfind(" ", at + LONG_LINE // 2, at + LONG_LINE)
+            at = ends[-1] if ends else space + 1 if space >= 0 else at + LONG_LINE
+            cuts.append(at)
+        line_start += len(line) + 1
+    cuts.append(len(text))
+    return [(a, text[a:b]) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 @Language.factory("factcheck_sentencizer")
