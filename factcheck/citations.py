@@ -143,7 +143,9 @@ def normalize_doi(text: str | None) -> str | None:
         return None
     doi = match.group(0)
     if "/" in decoded[:match.start()] or decoded.lower().startswith(("http", "doi.org", "dx.")):
-        doi = re.split(r"[?#&]", doi)[0]  # a query string or fragment is the URL's, not the DOI's
+        # a query string or fragment is the URL's, not the DOI's; an "&" ends a DOI only in a
+        # query ("?doi=10.1/x&ref=y"): in the path it is the DOI's own (doi.org/10.1000/a&b)
+        doi = re.split(r"[?#&]" if "?" in decoded[:match.start()] else r"[?#]", doi)[0]
         doi = _DOI_URL_TAIL.sub("", doi)
     # the one definition of a DOI a request may carry (no control characters, no whitespace,
     # no "." or ".." segment however encoded), shared with the service parsers

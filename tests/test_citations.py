@@ -54,6 +54,9 @@ def _primary(citations: tuple[Citation, ...]) -> Citation:
     ("(see 10.1016/S0140-6736(20)30183-5)", "10.1016/s0140-6736(20)30183-5"),
     ("https://onlinelibrary.wiley.com/doi/full/10.1002/jcsm.13456", "10.1002/jcsm.13456"),
     ("“10.1000/xyz123”", "10.1000/xyz123"),
+    # an "&" in a doi.org path is the DOI's; in a query string it ends the DOI (property test)
+    ("https://doi.org/10.1000/a&b", "10.1000/a&b"),
+    ("https://example.org/article?doi=10.1000/abc&ref=news", "10.1000/abc"),
     ("no identifier here", None),
     ("10.1000/", None),
     ("", None),

@@ -244,8 +244,9 @@ class MentionReader:
                     name = _clean_person(raw, self._name_stops)
                     if not name:
                         continue
-                    start = sentence.start + m.start("name") + raw.find(name)
-                    span = Span(start, start + len(name), name)
+                    at, to = _words_at(raw, name)
+                    start, end = sentence.start + m.start("name") + at, sentence.start + m.start("name") + to
+                    span = Span(start, end, text[start:end])
                     if blocked.hit(span):
                         continue
                     cue = (m.groupdict().get("cue") or "").lower()
@@ -421,6 +422,20 @@ def _span_of(text: str, value: str, quote: str | None) -> Span:
             if at >= 0:
                 return Span(at, at + len(needle), needle)
     return Span(0, 0, "")
+
+
+def _words_at(raw: str, name: str) -> tuple[int, int]:
+    """Where in `raw` the words of `name` (joined by single spaces) are written, as written: a
+    name spelt with a tab or a no-break space ("Jane\u00a0Doe") keeps its own characters."""
+    at = raw.find(name)
+    if at >= 0:
+        return at, at + len(name)
+    words = list(re.finditer(r"\S+", raw))
+    wanted = name.split()
+    for i in range(len(words) - len(wanted) + 1):
+        if [w.group(0) for w in words[i:i + len(wanted)]] == wanted:
+            return words[i].start(), words[i + len(wanted) - 1].end()
+    return max(at, 0), max(at, 0) + len(name)  # never: the name is made of raw's words
 
 
 def _trim_name(raw: str, stops: frozenset[str]) -> str:
