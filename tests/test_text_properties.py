@@ -14,7 +14,7 @@ from factcheck import identifiers
 from factcheck.citations import find_citations, normalize_doi
 from factcheck.mention import MentionReader
 from factcheck.nlp.quantities import build_finder, find_quantities, parse_number
-from factcheck.rules import Rules, load_rules
+from factcheck.rules import load_rules
 from factcheck.types import Article, Link, Paragraph, Span
 
 # pieces of the shapes these parsers read, so random text often holds something to parse
