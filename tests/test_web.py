@@ -33,9 +33,15 @@ with warnings.catch_warnings():  # starlette 1.x suggests httpx2; httpx is what 
 
 CASES = Path(__file__).resolve().parent.parent / "corpora" / "cases"
 SLUGS = ("coffee-mortality-causal", "dapagliflozin-ckd-faithful", "statin-crp-number-mismatch")
-PICNIC = b"<html><head><title>Picnic tips</title></head><body><article><h1>Ten tips for a " \
-         b"summer picnic</h1>" + b"<p>Pack a blanket, plenty of water and a good book. " \
-         b"Choose a shady spot under a tree and arrive early.</p>" * 12 + b"</article></body></html>"
+PICNIC = ("<html><head><title>Ten tips for a summer picnic</title></head><body><article>"
+          "<h1>Ten tips for a summer picnic</h1>" + "".join(
+              f"<p>Tip {n}: {tip} It makes the afternoon easier for everyone, and the children "
+              f"will remember it long after the summer is over.</p>" for n, tip in enumerate((
+                  "Pack a blanket that can get wet.", "Bring more water than you think.",
+                  "Choose a shady spot under a tree.", "Arrive early to find parking.",
+                  "Keep the salads cold in a cool box.", "Take a bag for the rubbish.",
+                  "Bring a ball or a kite.", "Check the weather the night before."), 1))
+          + "</article></body></html>").encode()
 
 
 # -- the loopback story site and the literature stand-in ---------------------------------------
@@ -526,7 +532,9 @@ def test_web_a_page_that_cites_no_paper_offers_the_doi_form(real):
     state = editor.wait(job)
     assert state["state"] == "failed"
     page = editor.client.get(job).text
-    assert "--paper" not in page and "What to try" in page
+    assert state["error"]["kind"] == "CitationNotFound", state
+    assert "does not say which paper it is about" in page
+    assert "--paper" not in page and "What to try" in page and "Give the paper and" in page
     assert 'name="paper"' in page and site.url("/news/picnic") in page
 
 

@@ -102,12 +102,13 @@ def _page(request: Request, template: str, status: int = 200, cookie: str | None
 
 def _form_page(request: Request, form: dict[str, str] | None = None,
                error: EditorError | None = None, template: str = "form.html.j2",
-               headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
+               headers: dict[str, str] | None = None, page: str | None = "form",
+               **values: Any) -> HTMLResponse:
     token, cookie = _state(request).guard.token_for(request.headers.get("cookie", ""))
     return _page(request, template, error.status if error else 200, cookie, headers,
                  form=form or {}, error=error, token=token, max_url=MAX_URL_CHARS,
                  max_text=MAX_TEXT_CHARS, max_paper=MAX_PAPER_CHARS,
-                 ask_paper=bool(error and error.ask_paper), page="form", **values)
+                 ask_paper=bool(error and error.ask_paper), page=page, **values)
 
 
 def _message(request: Request, status: int, heading: str, detail: str) -> HTMLResponse:
@@ -245,8 +246,8 @@ async def job_page(request: Request) -> Response:
     if job.state == "failed" and job.error is not None:
         retry = {"url": job.request.url or "", "text": job.request.text or "",
                  "paper": job.request.paper or ""}
-        return _form_page(request, retry, job.error, template="job.html.j2", job=job,
-                          report_url=report_url, refresh=None)
+        return _form_page(request, retry, job.error, template="job.html.j2", page=None,
+                          job=job, report_url=report_url, refresh=None)
     return _page(request, "job.html.j2", job=job, stages=stages, current=current,
                  refresh=REFRESH_SECONDS, report_url=report_url)
 

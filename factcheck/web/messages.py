@@ -64,8 +64,8 @@ _EXPLAINED: tuple[tuple[type[FactcheckError], str, str, bool], ...] = (
     (ExtractionError, "No story text was found on the page",
      f"The page may be an index, a video page or one built by JavaScript; {_TEXT}.", False),
     (CitationNotFound, "The story does not say which paper it is about",
-     "It links no DOI or PubMed record and names no journal, researcher or study we could "
-     "search for. Give the paper's DOI or PubMed ID below and check again.", True),
+     "Give the paper's DOI or PubMed ID below and check again (a press release or the "
+     "journal's page usually shows the DOI).", True),
     (NoConfidentMatch, "The paper could not be identified with confidence",
      "A search found candidates, but none is clearly the story's paper (a wrong paper is "
      "worse than none). Give the paper's DOI or PubMed ID below.", True),
