@@ -54,7 +54,7 @@ def check_many_cli(pairs: list[tuple[str, str | None]], output: str | None,
             summary.add(result, report, fail_on)
             if store is not None:
                 try:
-                    store.record_check(report)
+                    store.record_check(report, origin="batch")
                 except (sqlite3.Error, OSError, FactcheckError) as exc:
                     logger.warning("could not store %s in the history: %s", result.source, exc)
             if progress is not None:

@@ -75,7 +75,8 @@ EmailState = Literal["pending", "sending", "sent", "uncertain", "failed"]
 # Failures the next run retries (up to feed.MAX_STORY_ATTEMPTS runs): a site or service down, or a
 # search that found no paper clearly enough yet (papers reach the indexes days after the news).
 RETRYABLE_ERRORS = frozenset({"FetchError", "SiteUnavailable", "UpstreamError", "TooLargeError",
-                              "NoConfidentMatch"})
+                              "NoConfidentMatch", "PageDeadline", "CheckBudgetExceeded",
+                              "QueueUnavailable", "WorkerDied"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
