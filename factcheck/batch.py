@@ -24,6 +24,7 @@ Exit status, by the worst story: 3 a site or service failed, 2 bad input, 1 find
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -333,6 +334,10 @@ def run_batch(jobs: list[BatchJob], settings: Settings, workers: int | None = No
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork and "shared" not in _WORKER:
         _preload(settings)  # once, before the workers fork: they start at once and share it
+    if fork:
+        # what exists now is kept out of the collector's sweeps, so the workers' collections do
+        # not touch (and copy) the pages they share with this process
+        gc.freeze()
     manager, clock = shared_clock(context)
     log_level = logging.getLogger().getEffectiveLevel()
     dispatcher = _Dispatcher(jobs, settings.host_delay)
@@ -353,7 +358,10 @@ def run_batch(jobs: list[BatchJob], settings: Settings, workers: int | None = No
                 if job is None:
                     break
                 inflight[executor.submit(_run_job, job)] = job
-            timeout = dispatcher.wait_hint() if len(dispatcher) else None
+            # full, or nothing left to send: wait for a result; otherwise every waiting site is
+            # cooling, so wake when the first may be asked again (never a busy loop)
+            full = len(inflight) >= workers * 2
+            timeout = None if full or not len(dispatcher) else max(0.01, dispatcher.wait_hint())
             if not inflight:
                 time.sleep(min(timeout or 0.05, 1.0))
                 continue
