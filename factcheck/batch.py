@@ -60,6 +60,9 @@ class BatchJob:
     source: str
     paper: str | None = None
     paper_file: str | None = None
+    # the web app's story: fetched only from public addresses (or web.allow_hosts), also after
+    # redirects, as the web app itself fetches it (factcheck.web.fetching)
+    guarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,21 @@ def _run_job(job: BatchJob) -> BatchResult:
     return run_job(job, _WORKER["ctx"])
 
 
+def _guarded(ctx: Any, url: str) -> Any:
+    """`ctx` with the web app's vetted story session (built once per worker); `url` vetted."""
+    from dataclasses import replace
+
+    from .web.fetching import AllowList, story_session, vet_story_url
+    allow = AllowList.parse(ctx.settings.web_allow_hosts)
+    vet_story_url(url, allow)  # InternalAddressError: reported like any failed check
+    guarded = _WORKER.get("guarded")
+    if guarded is None or guarded[0] is not ctx:
+        _ = ctx.resolver  # the services keep the ordinary session
+        guarded = (ctx, replace(ctx, session=story_session(ctx.settings, allow)))
+        _WORKER["guarded"] = guarded
+    return guarded[1]
+
+
 def run_job(job: BatchJob, ctx: Any,
             passthrough: tuple[type[BaseException], ...] = ()) -> BatchResult:
     """Check one story with `ctx`; a failure is a result too (its report holds the Problem).
@@ -233,6 +251,8 @@ def run_job(job: BatchJob, ctx: Any,
     from .serialize import report_to_json
     started = time.monotonic()
     try:
+        if job.guarded:
+            ctx = _guarded(ctx, job.source)
         report = check(job.source, ctx, paper=job.paper,
                        paper_file=Path(job.paper_file) if job.paper_file else None)
         status = EXIT_OK

@@ -32,6 +32,7 @@ STEP_WORDS = {
     "claims_abstract": "reading the abstract's claims",
     "align": "pairing story and abstract claims",
     "judge": "comparing the claims",
+    "queue": "checking on a factcheck worker (the queue backend)",
 }
 
 

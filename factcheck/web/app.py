@@ -383,6 +383,9 @@ def create_app(settings: Settings, *, server_names: Iterable[str] | None = None,
     allow = AllowList.parse(settings.web_allow_hosts if allow_hosts is None else allow_hosts)
     own_store = store is None
     store = store or Store.from_settings(settings)
+    if check_fn is None and settings.queue_url:  # the queue backend: factcheck workers check
+        from .jobs import queued_check
+        check_fn = queued_check(settings)
     pool = JobPool(settings, store, workers or settings.web_workers, max_queue, check_fn, allow)
     guard = Guard(server_names)
 

@@ -112,6 +112,38 @@ def pipeline_check(request: CheckRequest, ctx: Any) -> Report:
     return replace(report, source=PASTED, article=article)
 
 
+def queued_check(settings: Settings) -> CheckFn:
+    """With the queue backend: a story URL goes to the `factcheck worker`s (fetched there with
+    the same guard as here); pasted text, which lives only in this process, is checked here."""
+    from .. import errors, guard
+    from ..batch import BatchJob, result_report
+    from ..queue import run_queue
+
+    def check(request: CheckRequest, ctx: Any) -> Report:
+        if request.text is not None:
+            return pipeline_check(request, ctx)
+        if ctx.on_stage is not None:
+            ctx.on_stage("queue")
+        [result] = list(run_queue([BatchJob(0, request.url or "", paper=request.paper,
+                                            guarded=True)], settings))
+        report = result_report(result)
+        if report.problems and not report.papers and result.exit_status:
+            problem = report.problems[0]  # the worker's error, as the page explains it
+            cls = getattr(errors, problem.error, None) or getattr(guard, problem.error, None)
+            exc = (cls(problem.message) if isinstance(cls, type) and
+                   issubclass(cls, errors.FactcheckError) else _Remote(problem.message))
+            if not isinstance(cls, type):
+                exc.exit_status = result.exit_status
+            raise exc
+        return report
+
+    return check
+
+
+class _Remote(FactcheckError):
+    """A worker's failure whose class this process does not know (WorkerDied, a bug)."""
+
+
 class _LockedAnalyzer:
     """The shared NLP pipeline, loaded on first use, one caller at a time."""
 
