@@ -31,7 +31,10 @@ def test_feed_on_the_queue_is_checked_by_workers_and_stored_here(tmp_path: Path,
                             quiet=True)
         finally:
             workers.stop()
-    assert run.checked == len(items) and run.not_study == 1, run.summary()
+    with Store.from_settings(settings) as store:
+        problems = [store.get_report(i).problems for i in run.check_ids]
+    logs = [log.read_text("utf-8", "replace")[-2000:] for log in workers.logs]
+    assert run.checked == len(items) and run.not_study == 1, (run.summary(), problems, logs)
     assert sum(workers.checked()) == len(items)  # the workers checked them, not this process
     with Store.from_settings(settings) as store:
         rows = store.list_checks(limit=None)
