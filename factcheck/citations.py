@@ -27,7 +27,7 @@ import bisect
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from . import identifiers
@@ -196,6 +196,24 @@ class _UrlPattern:
     prefix: str | None
 
 
+_COMPILED: dict[tuple[str, int], tuple[object, tuple[_UrlPattern, ...]]] = {}
+
+
+def _once_per_table(build: Callable[[Any], tuple[_UrlPattern, ...]]
+                    ) -> Callable[[Any], tuple[_UrlPattern, ...]]:
+    """Compile a rules table's patterns once per loaded table, not once per story."""
+    def cached(rows: Any) -> tuple[_UrlPattern, ...]:
+        key = (build.__name__, id(rows))
+        hit = _COMPILED.get(key)
+        if hit is not None and hit[0] is rows:
+            return hit[1]
+        patterns = build(rows)
+        _COMPILED[key] = (rows, patterns)  # holds `rows`, so its id is not reused meanwhile
+        return patterns
+    return cached
+
+
+@_once_per_table
 def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
     out = []
     for row in rows:
@@ -216,6 +234,7 @@ def _url_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
     return tuple(out)
 
 
+@_once_per_table
 def _text_patterns(rows: Iterable[Mapping[str, str]]) -> tuple[_UrlPattern, ...]:
     out = []
     for row in rows:
