@@ -62,6 +62,8 @@ def doi_problem(doi: str) -> str | None:
     suffix = match.group("suffix")
     if not suffix:
         return "has nothing after the slash"
+    if "#" in full:  # a URL's fragment mark: the same DOI could not be read back from its link
+        return "holds a '#'"
     if any(part in (".", "..") for part in _SEGMENT.split(_decoded(suffix))):
         return "has a '.' or '..' path segment"
     return None

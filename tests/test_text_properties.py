@@ -126,3 +126,11 @@ def test_text_properties_researcher_span_is_the_text(text: str) -> None:
     """A name written with tabs or no-break spaces is given with its span in the text."""
     for m in _READER.read(_article(text)).researchers:
         _inside(m.span, text)
+
+
+def test_text_properties_a_doi_with_a_fragment_mark_is_refused() -> None:
+    # found by the normalize_doi property: "10.1000/#" was a DOI as text but its doi.org link
+    # ends at the '#', so the same DOI could not be read back from its own URL
+    for text in ("10.1000/#", "https://doi.org/10.1000/#", "10.1000/a#b"):
+        assert normalize_doi(text) is None and identifiers.normalize_doi(text) is None
+    assert normalize_doi("https://doi.org/10.1000/abc#section") == "10.1000/abc"
