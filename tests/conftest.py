@@ -1,10 +1,17 @@
-"""Shared fixtures: paths, settings with a private cache, and the shared/ folder (skip if absent)."""
+"""Shared fixtures: paths, settings with a private cache, and the shared/ folder (skip if absent).
+
+Hypothesis: `HYPOTHESIS_PROFILE=ci` (set by .ci/run) makes the property tests draw the same
+examples on every run, so a landing is not decided by a new random example; runs without it
+explore new examples each time (that is how the properties found their bugs).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from factcheck.config import Settings, load_settings
 from factcheck.rules import Rules, load_rules
@@ -12,6 +19,10 @@ from factcheck.rules import Rules, load_rules
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = REPO / "corpora" / "cases"
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture(scope="session")
