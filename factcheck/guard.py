@@ -11,7 +11,10 @@ What the form refuses, and why (DESIGN.md: "only the web form refuses internal a
   too (`public_only_session`). The literature services are not restricted: their addresses come
   from settings, not from the form, and may be local mirrors.
 
-The public-only session's connections are the HTTP layer's watched ones, so the total deadline of
+An allow-list (`AllowList`, setting `web.allow_hosts`: exact host names or CIDRs) lets the same
+checks accept a newsroom's internal hosts; everything else keeps the rule, also after a redirect
+from an allowed host. The public-only session's connections are the HTTP layer's watched
+ones, so the total deadline of
 a response (`http.page_deadline`) holds for the web form's fetches too.
 """
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -29,9 +34,10 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from ._http import _WatchedHTTPConnection, _WatchedHTTPSConnection
 from .config import Settings
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 MAX_URL_CHARS = 2048
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class InternalAddressError(InputError):
@@ -81,12 +87,68 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
     return None
 
 
-def public_addresses(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to, when every one of them is public.
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    """Internal hosts and networks the web app may fetch (setting `web.allow_hosts`)."""
+
+    hosts: frozenset[str] = frozenset()
+    networks: tuple[Network, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AllowList:
+        """Host names and CIDRs, as the setting lists them.
+
+        Raises:
+            ConfigError: an entry is neither a host name nor an address or network.
+        """
+        hosts: set[str] = set()
+        networks: list[Network] = []
+        for raw in entries:
+            entry = raw.strip().lower().rstrip(".")
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                continue
+            except ValueError:
+                pass
+            if "/" in entry or ":" in entry or any(ch.isspace() for ch in entry):
+                raise ConfigError(f"web.allow_hosts: {raw!r} is neither a host name "
+                                  f"(cms.intranet) nor a network (10.20.0.0/16)",
+                                  key="web.allow_hosts")
+            hosts.add(entry)
+        return cls(frozenset(hosts), tuple(networks))
+
+    def __bool__(self) -> bool:
+        return bool(self.hosts or self.networks)
+
+    def names(self, host: str) -> bool:
+        """True when `host` is allowed by name."""
+        return host.strip("[]").lower().rstrip(".") in self.hosts
+
+    def covers(self, address: str) -> bool:
+        """True when `address` lies in an allowed network (IPv4 inside IPv6 counts as IPv4)."""
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        return any(c in net for c in candidates for net in self.networks
+                   if c.version == net.version)
+
+
+_NOTHING_ALLOWED = AllowList()
+
+
+def public_addresses(host: str, port: int, allow: AllowList = _NOTHING_ALLOWED) -> list[str]:
+    """The addresses `host` resolves to, when every one of them is public or allowed.
+
+    Args:
+        allow: internal hosts and networks accepted all the same (setting `web.allow_hosts`).
 
     Raises:
         InputError: the host does not resolve, or is not a valid host name.
-        InternalAddressError: one of its addresses is internal (`address_problem`).
+        InternalAddressError: one of its addresses is internal (`address_problem`) and not
+            allowed.
     """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -94,16 +156,18 @@ def public_addresses(host: str, port: int) -> list[str]:
         raise InputError(f"the host {host} could not be found ({exc.strerror or exc})") from exc
     except (UnicodeError, ValueError) as exc:
         raise InputError(f"{host!r} is not a valid host name") from exc
+    by_name = allow.names(host)
     addresses: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         address = str(sockaddr[0])
-        problem = address_problem(address)
+        problem = None if by_name or allow.covers(address) else address_problem(address)
         if problem:
             literal = host.strip("[]").lower() == address.lower()
             where = f"{host} is" if literal else f"{host} resolves to {address},"
             raise InternalAddressError(
                 f"refused: {where} {problem}; the web form only checks stories on the public "
-                f"internet")
+                f"internet" + (" and the internal hosts its administrator allows "
+                               "(web.allow_hosts)" if allow else ""))
         if address not in addresses:
             addresses.append(address)
     if not addresses:
@@ -111,13 +175,15 @@ def public_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_story_url(url: str, *, allow_internal: bool = False) -> str:
+def check_story_url(url: str, *, allow_internal: bool = False,
+                    allow: AllowList = _NOTHING_ALLOWED) -> str:
     """The story URL an editor typed, validated for the web form.
 
     Args:
         url: the submitted text.
         allow_internal: skip the address check (tests, a trusted local deployment); the scheme
             and length checks still apply.
+        allow: internal hosts and networks accepted all the same (`web.allow_hosts`).
 
     Returns:
         The URL, stripped of surrounding whitespace.
@@ -149,25 +215,26 @@ def check_story_url(url: str, *, allow_internal: bool = False) -> str:
     if parts.username is not None or parts.password is not None:
         raise InputError("web addresses with a user name or password are not accepted")
     if not allow_internal:
-        public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80))
+        public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80), allow)
     return url
 
 
 # -- a requests session that only connects to public addresses ----------------------------------
 
 
-def _connect_public(conn: HTTPConnection, connect: Callable[[], socket.socket]) -> socket.socket:
-    """Open `conn`'s socket to one of its host's vetted public addresses, never another.
+def _connect_vetted(conn: HTTPConnection, allow: AllowList,
+                    connect: Callable[[], socket.socket]) -> socket.socket:
+    """Open `conn`'s socket to one of its host's vetted addresses, never another.
 
     Resolving here, at connect time, closes the gap a redirect or a changed DNS answer would
     open after `check_story_url`. A proxied connection (the proxy's address comes from the
-    environment, not the form) is left alone; `_PublicOnlyAdapter.send` vets its target URL.
+    environment, not the form) is left alone; the adapter's `send` vets its target URL.
     """
     if getattr(conn, "proxy", None) is not None:
         return connect()
     host = conn._dns_host
     last: Exception | None = None
-    for address in public_addresses(host, conn.port or 80):
+    for address in public_addresses(host, conn.port or 80, allow):
         conn._dns_host = address  # TLS still verifies (and sends SNI for) conn.host
         try:
             return connect()
@@ -179,45 +246,57 @@ def _connect_public(conn: HTTPConnection, connect: Callable[[], socket.socket]) 
     raise last
 
 
-class _PublicHTTPConnection(_WatchedHTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        return _connect_public(self, super()._new_conn)
+def _pools(allow: AllowList) -> dict[str, type[HTTPConnectionPool]]:
+    """Pool classes whose connections (the HTTP layer's watched ones) open only to vetted
+    addresses under `allow`."""
+    class Conn(_WatchedHTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return _connect_vetted(self, allow, super()._new_conn)
+
+    class TLSConn(_WatchedHTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return _connect_vetted(self, allow, super()._new_conn)
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Conn
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = TLSConn
+
+    return {"http": Pool, "https": TLSPool}
 
 
-class _PublicHTTPSConnection(_WatchedHTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        return _connect_public(self, super()._new_conn)
+_PUBLIC_POOLS = _pools(_NOTHING_ALLOWED)
+_PublicHTTPConnection = _PUBLIC_POOLS["http"].ConnectionCls
 
 
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
-
-
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
-
-
-class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+class _VettingAdapter(requests.adapters.HTTPAdapter):
     """Vets every request it sends (each redirect hop too) and every connection it opens."""
+
+    def __init__(self, allow: AllowList, **kwargs: Any):
+        self._allow = allow
+        self._pool_classes = _PUBLIC_POOLS if not allow else _pools(allow)
+        super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool,
-                                                   "https": _PublicHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        check_story_url(request.url or "")
+        check_story_url(request.url or "", allow=self._allow)
         return super().send(request, *args, **kwargs)
 
 
-def public_only_session(settings: Settings) -> requests.Session:
-    """`_http.make_session(settings)` whose requests reach only public addresses.
+def public_only_session(settings: Settings,
+                        allow: AllowList = _NOTHING_ALLOWED) -> requests.Session:
+    """`_http.make_session(settings)` whose requests reach only public (or allowed) addresses.
 
-    A request to (or redirected to) an internal address raises InternalAddressError.
+    A request to (or redirected to) an internal address `allow` does not cover raises
+    InternalAddressError.
     """
     from ._http import make_session
     session = make_session(settings)  # the layer's User-Agent and redirect limit
-    adapter = _PublicOnlyAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
+    adapter = _VettingAdapter(allow, pool_connections=8, pool_maxsize=8, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
