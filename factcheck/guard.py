@@ -14,8 +14,8 @@ What the form refuses, and why (DESIGN.md: "only the web form refuses internal a
 An allow-list (`AllowList`, setting `web.allow_hosts`: exact host names or CIDRs) lets the same
 checks accept a newsroom's internal hosts; everything else keeps the rule, also after a redirect
 from an allowed host. The public-only session's connections are the HTTP layer's watched
-ones, so the total deadline of
-a response (`http.page_deadline`) holds for the web form's fetches too.
+ones, so the total deadline of a response (`http.page_deadline`) holds for the web form's
+fetches too.
 """
 
 from __future__ import annotations

@@ -63,6 +63,18 @@ def one_per_span(findings: Sequence[Finding], rule_order: Sequence[str]) -> list
     return out
 
 
+_VOCABS: dict[int, tuple[Rules, Vocab]] = {}
+
+
+def _vocab(rules: Rules) -> Vocab:
+    """The rules' word lists as patterns, compiled once per loaded Rules (not once per story)."""
+    hit = _VOCABS.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        hit = (rules, Vocab.from_rules(rules))  # holds `rules`, so its id is not reused
+        _VOCABS[id(rules)] = hit
+    return hit[1]
+
+
 def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Claim],
           abstract_claims: Sequence[Sequence[Claim]], alignments: Sequence[Alignment],
           rules: Rules) -> tuple[tuple[Finding, ...], tuple[Supported, ...]]:
@@ -85,7 +97,7 @@ def judge(article: Article, papers: Sequence[Paper], article_claims: Sequence[Cl
     run = Run(article=article, papers=papers, abstract_claims=abstract_claims,
               article_claims=article_claims, rules=rules, units=pint_names(rules),
               directions={row["term"]: row["direction"] for row in rules.tables.get("direction", ())},
-              vocab=Vocab.from_rules(rules),
+              vocab=_vocab(rules),
               checks=rules.setting("checks"), verdicts=rules.setting("verdicts"))
     run_checks(run, alignments)
     order = {s: i for i, s in enumerate(("high", "medium", "low"))}
